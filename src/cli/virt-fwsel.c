@@ -1,0 +1,198 @@
+/*
+ * virt-fwsel.c: command dispatch and the options every command shares
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "virt-fwsel.h"
+
+static const struct {
+    const char *name;
+    fwselCliCommandFunc run;
+    const char *args;
+    const char *summary;
+} fwselCliCommands[] = {
+    { "list", fwselCliList, "",
+      "descriptors in precedence order; shadowed, masked and invalid ones marked" },
+    { "select", fwselCliSelect, "DOMAIN.xml",
+      "print the domain XML with its firmware filled in" },
+    { "explain", fwselCliExplain, "DOMAIN.xml",
+      "the verdict and reason for every descriptor" },
+    { "check", fwselCliCheck, "",
+      "host preflight: which firmware each common request would get" },
+};
+
+
+int
+fwselCliFail(GError *error)
+{
+    fprintf(stderr, "virt-fwsel: %s\n", error->message);
+    switch ((fwselErrorCode) error->code) {
+    case FWSEL_ERROR_NOMATCH:
+    case FWSEL_ERROR_EXISTS:
+        return FWSEL_EXIT_FAIL;
+    case FWSEL_ERROR_INVALID:
+    case FWSEL_ERROR_VALIDATE:
+    case FWSEL_ERROR_IO:
+    case FWSEL_ERROR_UNSAFE:
+        break;
+    }
+    return FWSEL_EXIT_USAGE;
+}
+
+
+void
+fwselCliNote(const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "virt-fwsel: note: %s\n", msg);
+}
+
+
+int
+fwselCliUsage(const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "virt-fwsel: %s\nTry 'virt-fwsel --help'.\n", msg);
+    return FWSEL_EXIT_USAGE;
+}
+
+
+/**
+ * fwselCliHost:
+ *
+ * The host described by the shared options: --root, --session,
+ * --nvram-dir, --machine-alias, and qemu.conf under the root.
+ */
+fwselHost *
+fwselCliHost(fwselCli *cli, GError **error)
+{
+    g_autoptr(fwselHost) host = NULL;
+    char **alias;
+
+    if (cli->root && !g_file_test(cli->root, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
+                    "--root: '%s' is not a directory", cli->root);
+        return NULL;
+    }
+
+    host = fwselHostNew(cli->root, cli->session);
+    host->probeQemu = !cli->noProbe;
+
+    if (cli->nvramDir && fwselHostSetNvramDir(host, cli->nvramDir, error) < 0)
+        return NULL;
+    for (alias = cli->machineAliases; alias && *alias; alias++) {
+        if (fwselHostAddMachineAlias(host, *alias, error) < 0)
+            return NULL;
+    }
+    if (fwselHostLoadQemuConf(host, error) < 0)
+        return NULL;
+    return g_steal_pointer(&host);
+}
+
+
+static char *
+fwselCliDescription(void)
+{
+    g_autoptr(GString) out = g_string_new("Commands:\n");
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(fwselCliCommands); i++)
+        g_string_append_printf(out, "  %-8s %-12s %s\n", fwselCliCommands[i].name,
+                               fwselCliCommands[i].args, fwselCliCommands[i].summary);
+    g_string_append(out,
+                    "\nExit status: 0 success, 1 no firmware matches (or a check "
+                    "failed), 2 bad input or usage.\nSee virt-fwsel(1).");
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) octx = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *description = NULL;
+    fwselCli cli = { 0 };
+    int ret = FWSEL_EXIT_USAGE;
+    size_t i;
+    GOptionEntry entries[] = {
+        { "root", 0, 0, G_OPTION_ARG_FILENAME, &cli.root,
+          "Read every host file under DIR instead of /", "DIR" },
+        { "session", 0, 0, G_OPTION_ARG_NONE, &cli.session,
+          "Also read $XDG_CONFIG_HOME/qemu/firmware, as an unprivileged daemon does", NULL },
+        { "nvram-dir", 0, 0, G_OPTION_ARG_FILENAME, &cli.nvramDir,
+          "Directory for per-domain varstores (default " FWSEL_NVRAM_DIR ")", "DIR" },
+        { "machine-alias", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cli.machineAliases,
+          "Resolve machine type ALIAS to MACHINE (repeatable)", "ALIAS=MACHINE" },
+        { "no-qemu-probe", 0, 0, G_OPTION_ARG_NONE, &cli.noProbe,
+          "Do not ask qemu-system-ARCH for machine aliases; use the built-in table", NULL },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &cli.json,
+          "Machine-readable output (list, explain, check)", NULL },
+        { "arch", 0, 0, G_OPTION_ARG_STRING, &cli.arch,
+          "check: guest architecture (default x86_64)", "ARCH" },
+        { "machine", 0, 0, G_OPTION_ARG_STRING, &cli.machine,
+          "check: machine type (default q35 on x86, virt elsewhere)", "MACHINE" },
+        { "connect", 'c', 0, G_OPTION_ARG_STRING, &cli.connect,
+          "libvirt connection URI (default qemu:///system)", "URI" },
+        { "owner", 0, 0, G_OPTION_ARG_STRING, &cli.owner,
+          "nvram: owner of created varstores (default: qemu.conf user:group)", "USER:GROUP" },
+        { "backup", 0, 0, G_OPTION_ARG_NONE, &cli.backup,
+          "nvram reset: keep the old varstore as PATH.bak-TIMESTAMP", NULL },
+        { "incoming", 0, 0, G_OPTION_ARG_NONE, &cli.incoming,
+          "nvram create: migration destination; never touch an existing file", NULL },
+        { NULL }
+    };
+
+    setlocale(LC_ALL, "");
+
+    octx = g_option_context_new("COMMAND [ARGS...]");
+    g_option_context_set_summary(octx,
+                                 "Select QEMU firmware for libvirt domains from the host's "
+                                 "firmware descriptors, and say why.");
+    description = fwselCliDescription();
+    g_option_context_set_description(octx, description);
+    g_option_context_add_main_entries(octx, entries, NULL);
+
+    if (!g_option_context_parse(octx, &argc, &argv, &err)) {
+        ret = fwselCliUsage("%s", err->message);
+        goto cleanup;
+    }
+
+    if (argc < 2) {
+        ret = fwselCliUsage("missing command");
+        goto cleanup;
+    }
+
+    for (i = 0; i < G_N_ELEMENTS(fwselCliCommands); i++) {
+        if (g_str_equal(argv[1], fwselCliCommands[i].name)) {
+            ret = fwselCliCommands[i].run(&cli, argc - 2, argv + 2);
+            goto cleanup;
+        }
+    }
+    ret = fwselCliUsage("unknown command '%s'", argv[1]);
+
+ cleanup:
+    g_free(cli.root);
+    g_free(cli.nvramDir);
+    g_strfreev(cli.machineAliases);
+    g_free(cli.arch);
+    g_free(cli.machine);
+    g_free(cli.connect);
+    g_free(cli.owner);
+    return ret;
+}

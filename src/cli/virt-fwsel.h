@@ -1,0 +1,45 @@
+/*
+ * virt-fwsel.h: the command line front end; each command is a thin layer
+ * over libfwsel
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "fwsel.h"
+
+/* Exit codes */
+#define FWSEL_EXIT_OK 0
+#define FWSEL_EXIT_FAIL 1       /* no match, check found problems */
+#define FWSEL_EXIT_USAGE 2      /* bad input or usage; nothing written */
+
+typedef struct {
+    char *root;
+    gboolean session;
+    char *nvramDir;
+    char **machineAliases;
+    gboolean json;
+    char *arch;
+    char *machine;
+    gboolean noProbe;
+    char *connect;
+    char *owner;
+    gboolean backup;
+    gboolean incoming;
+} fwselCli;
+
+typedef int (*fwselCliCommandFunc)(fwselCli *cli, int argc, char **argv);
+
+/* Prints "virt-fwsel: <message>" on stderr and returns the exit code for
+ * the error's kind. */
+int fwselCliFail(GError *error);
+void fwselCliNote(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+int fwselCliUsage(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+fwselHost *fwselCliHost(fwselCli *cli, GError **error);
+
+int fwselCliList(fwselCli *cli, int argc, char **argv);
+int fwselCliSelect(fwselCli *cli, int argc, char **argv);
+int fwselCliExplain(fwselCli *cli, int argc, char **argv);
+int fwselCliCheck(fwselCli *cli, int argc, char **argv);

@@ -1,0 +1,375 @@
+/*
+ * fill.c: definition-time validation and completion of a domain's firmware
+ *
+ * The result is what libvirt's persistent definition holds after
+ * "virsh define" on a current libvirt: explicit loader and varstore
+ * paths, formats, the firmware features of the chosen build and SMM when
+ * the build needs it.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+
+#include "fwsel-fill.h"
+#include "fwsel-util.h"
+
+
+void
+fwselSelectionFree(fwselSelection *sel)
+{
+    if (!sel)
+        return;
+    fwselDomainFree(sel->dom);
+    fwselMatchFree(sel->match);
+    if (sel->notes)
+        g_ptr_array_unref(sel->notes);
+    g_free(sel);
+}
+
+
+static int G_GNUC_PRINTF(2, 3)
+fwselInvalid(GError **error, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(error, FWSEL_ERROR, FWSEL_ERROR_VALIDATE, msg);
+    return -1;
+}
+
+
+/**
+ * fwselDomainValidate:
+ *
+ * The consistency checks libvirt applies to <os> before it selects
+ * firmware.  Selection only makes sense on a request that does not
+ * contradict itself.
+ */
+int
+fwselDomainValidate(const fwselDomain *dom, GError **error)
+{
+    const fwselLoader *loader = &dom->loader;
+
+    if (dom->hasFirmwareFeatures && dom->firmware == FWSEL_FIRMWARE_NONE)
+        return fwselInvalid(error,
+                            "<os><firmware> features only constrain automatic selection: "
+                            "add firmware='efi' to <os>, or remove <firmware>");
+
+    if (dom->enrolledKeys == FWSEL_TRISTATE_YES && dom->secureBoot == FWSEL_TRISTATE_NO)
+        return fwselInvalid(error,
+                            "enrolled-keys is enabled while secure-boot is disabled: keys "
+                            "only matter to Secure Boot");
+
+    if (dom->firmware == FWSEL_FIRMWARE_BIOS &&
+        (dom->secureBoot == FWSEL_TRISTATE_YES || dom->enrolledKeys == FWSEL_TRISTATE_YES))
+        return fwselInvalid(error, "secure-boot and enrolled-keys need firmware='efi'");
+
+    if (dom->firmware == FWSEL_FIRMWARE_BIOS && dom->nvram.present)
+        return fwselInvalid(error,
+                            "firmware='bios' has no varstore: remove <nvram> or use firmware='efi'");
+
+    if (loader->type == FWSEL_LOADER_TYPE_ROM && dom->nvram.present)
+        return fwselInvalid(error,
+                            "<loader type='rom'> has no varstore: remove <nvram> or use a pflash loader");
+
+    if (loader->type == FWSEL_LOADER_TYPE_ROM && loader->secure == FWSEL_TRISTATE_YES)
+        return fwselInvalid(error,
+                            "<loader secure='yes'> restricts pflash writes to SMM and needs "
+                            "type='pflash', not 'rom'");
+
+    if (loader->stateless == FWSEL_TRISTATE_YES && dom->nvram.present)
+        return fwselInvalid(error,
+                            "<loader stateless='yes'> keeps no variables: remove <nvram>");
+
+    if (loader->stateless == FWSEL_TRISTATE_YES && loader->readonly == FWSEL_TRISTATE_NO)
+        return fwselInvalid(error,
+                            "<loader stateless='yes'> is read-only firmware; readonly='no' "
+                            "contradicts it");
+
+    if (loader->readonly == FWSEL_TRISTATE_NO && dom->nvram.present)
+        return fwselInvalid(error,
+                            "<loader readonly='no'> keeps its variables in the loader "
+                            "itself: remove <nvram>");
+
+    return 0;
+}
+
+
+/**
+ * fwselNvramDefaultPath:
+ *
+ * <nvram dir>/<name>_VARS.<ext>: ".qcow2" for qcow2; for raw ".raw" when
+ * the template uses that extension (recent aarch64 builds), else ".fd".
+ */
+char *
+fwselNvramDefaultPath(const fwselHost *host,
+                      const fwselDomain *dom,
+                      GError **error)
+{
+    const char *ext = ".fd";
+
+    if (!dom->name) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
+                    "the domain has no <name>, which names its varstore file");
+        return NULL;
+    }
+    if (!fwselPathIsSafeName(dom->name)) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_UNSAFE,
+                    "domain name '%s' cannot name a file in %s: it is empty, contains "
+                    "'/', is '.' or '..', or is longer than 240 bytes",
+                    dom->name, host->nvramDir);
+        return NULL;
+    }
+
+    if (dom->nvram.format == FWSEL_FORMAT_QCOW2)
+        ext = ".qcow2";
+    else if (dom->nvram.templatePath && g_str_has_suffix(dom->nvram.templatePath, ".raw"))
+        ext = ".raw";
+
+    return g_strdup_printf("%s/%s_VARS%s",
+                           g_str_equal(host->nvramDir, "/") ? "" : host->nvramDir,
+                           dom->name, ext);
+}
+
+
+/* A varstore is needed by a read-only split pflash loader */
+static bool
+fwselNeedsVarstore(const fwselDomain *dom)
+{
+    return dom->loader.present &&
+           dom->loader.type == FWSEL_LOADER_TYPE_PFLASH &&
+           dom->loader.readonly == FWSEL_TRISTATE_YES &&
+           dom->loader.stateless != FWSEL_TRISTATE_YES;
+}
+
+
+static int
+fwselEnsureNvram(const fwselHost *host, fwselDomain *dom, GError **error)
+{
+    if (!fwselNeedsVarstore(dom))
+        return 0;
+
+    dom->nvram.present = true;
+    if (!dom->nvram.format)
+        dom->nvram.format = dom->loader.format;
+    if (dom->nvram.path || dom->nvram.nonLocal)
+        return 0;
+
+    if (!(dom->nvram.path = fwselNvramDefaultPath(host, dom, error)))
+        return -1;
+    return 0;
+}
+
+
+/* Fill the loader (and its companions) from the chosen descriptor */
+static void
+fwselApplyDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
+{
+    fwselLoader *loader = &dom->loader;
+
+    switch (desc->device) {
+    case FWSEL_DEVICE_FLASH:
+        loader->present = true;
+        loader->type = FWSEL_LOADER_TYPE_PFLASH;
+        loader->format = desc->executable.format;
+        loader->readonly = desc->mode == FWSEL_FLASH_MODE_COMBINED ? FWSEL_TRISTATE_NO
+                                                                   : FWSEL_TRISTATE_YES;
+        if (desc->mode == FWSEL_FLASH_MODE_STATELESS)
+            loader->stateless = FWSEL_TRISTATE_YES;
+        /* a path the user wrote stays as written: it names the same file */
+        if (!loader->path)
+            loader->path = g_strdup(desc->executable.filename);
+
+        if (desc->mode == FWSEL_FLASH_MODE_SPLIT && !dom->nvram.nonLocal) {
+            dom->nvram.present = true;
+            if (!dom->nvram.templatePath)
+                dom->nvram.templatePath = g_strdup(desc->nvramTemplate.filename);
+            dom->nvram.templateFormat = desc->nvramTemplate.format;
+            if (!dom->nvram.format)
+                dom->nvram.format = desc->nvramTemplate.format;
+        }
+        break;
+
+    case FWSEL_DEVICE_MEMORY:
+        loader->present = true;
+        loader->type = FWSEL_LOADER_TYPE_ROM;
+        loader->readonly = FWSEL_TRISTATE_YES;
+        loader->format = FWSEL_FORMAT_RAW;
+        if (!loader->path)
+            loader->path = g_strdup(desc->filename);
+        break;
+
+    case FWSEL_DEVICE_KERNEL:
+        if (!dom->kernel)
+            dom->kernel = g_strdup(desc->filename);
+        break;
+
+    case FWSEL_DEVICE_IGVM:
+    case FWSEL_DEVICE_NONE:
+    case FWSEL_DEVICE_LAST:
+        break;
+    }
+
+    if (fwselDescriptorHasFeature(desc, FWSEL_FEATURE_REQUIRES_SMM)) {
+        dom->smm = FWSEL_TRISTATE_YES;
+        loader->secure = FWSEL_TRISTATE_YES;
+    }
+
+    /* Record what the chosen build is, so a later selection (or a reader)
+     * knows.  Only automatic selection may carry these. */
+    if (dom->firmware == FWSEL_FIRMWARE_EFI) {
+        dom->hasFirmwareFeatures = true;
+        dom->secureBoot = fwselDescriptorHasFeature(desc, FWSEL_FEATURE_SECURE_BOOT)
+                          ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
+        dom->enrolledKeys = fwselDescriptorHasFeature(desc, FWSEL_FEATURE_ENROLLED_KEYS)
+                            ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
+        /* a varstore fwsel cannot see (network) may hold any keys */
+        if (loader->type == FWSEL_LOADER_TYPE_PFLASH &&
+            loader->stateless != FWSEL_TRISTATE_YES &&
+            !dom->nvram.templatePath)
+            dom->enrolledKeys = FWSEL_TRISTATE_ABSENT;
+    }
+}
+
+
+/* qemu.conf's nvram list: the template for a hand-written loader that no
+ * descriptor describes. */
+static const char *
+fwselLegacyTemplate(const fwselHost *host, const char *loaderPath)
+{
+    g_autofree char *wanted = NULL;
+    size_t i;
+
+    for (i = 0; i < host->nnvramPairs; i++) {
+        if (g_str_equal(host->nvramPairs[i].loader, loaderPath))
+            return host->nvramPairs[i].nvram;
+    }
+
+    if (fwselPathResolve(host->root, loaderPath, &wanted, NULL) < 0)
+        return NULL;
+    for (i = 0; i < host->nnvramPairs; i++) {
+        g_autofree char *have = NULL;
+
+        if (fwselPathResolve(host->root, host->nvramPairs[i].loader, &have, NULL) == 0 &&
+            g_str_equal(have, wanted))
+            return host->nvramPairs[i].nvram;
+    }
+    return NULL;
+}
+
+
+static char *
+fwselDescribeRequest(const fwselDomain *dom, const char *machine)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    g_string_append_printf(out, "firmware='%s' on %s %s",
+                           fwselFirmwareTypeToString(dom->firmware),
+                           dom->arch, machine ? machine : "(no machine type)");
+    if (dom->secureBoot)
+        g_string_append_printf(out, ", secure-boot %s",
+                               dom->secureBoot == FWSEL_TRISTATE_YES ? "required" : "refused");
+    if (dom->enrolledKeys)
+        g_string_append_printf(out, ", enrolled-keys %s",
+                               dom->enrolledKeys == FWSEL_TRISTATE_YES ? "required" : "refused");
+    if (dom->loader.stateless == FWSEL_TRISTATE_YES)
+        g_string_append(out, ", stateless");
+    if (dom->loader.type)
+        g_string_append_printf(out, ", %s loader", fwselLoaderTypeTypeToString(dom->loader.type));
+    if (dom->loader.path)
+        g_string_append_printf(out, " %s", dom->loader.path);
+    if (dom->loader.format)
+        g_string_append_printf(out, ", %s loader format", fwselFormatTypeToString(dom->loader.format));
+    if (dom->smm == FWSEL_TRISTATE_NO)
+        g_string_append(out, ", SMM off");
+    if (dom->launchSecurity)
+        g_string_append_printf(out, ", launch security %s",
+                               fwselLaunchSecurityTypeToString(dom->launchSecurity));
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+
+static bool
+fwselArchHasBuiltinBIOS(const char *arch)
+{
+    return g_str_equal(arch, "x86_64") || g_str_equal(arch, "i686");
+}
+
+
+/**
+ * fwselSelect:
+ *
+ * Validates @dom, matches it against @catalog and returns the completed
+ * firmware slice.  Fails with FWSEL_ERROR_VALIDATE for a contradictory
+ * request and FWSEL_ERROR_NOMATCH (listing every descriptor's verdict)
+ * when automatic selection finds nothing.
+ */
+fwselSelection *
+fwselSelect(fwselHost *host,
+            const fwselCatalog *catalog,
+            const fwselDomain *dom,
+            GError **error)
+{
+    g_autoptr(fwselSelection) sel = g_new0(fwselSelection, 1);
+    bool autoSelection = dom->firmware != FWSEL_FIRMWARE_NONE;
+    fwselDomain *out;
+
+    if (fwselDomainValidate(dom, error) < 0)
+        return NULL;
+
+    sel->dom = out = fwselDomainCopy(dom);
+    sel->notes = g_ptr_array_new_with_free_func(g_free);
+
+    /* Without auto-selection only a hand-written pflash loader needs
+     * anything: BIOS and ROM loaders are complete as they are. */
+    if (!autoSelection &&
+        (!dom->loader.present || dom->loader.type != FWSEL_LOADER_TYPE_PFLASH))
+        return g_steal_pointer(&sel);
+
+    sel->match = fwselMatchDomain(host, catalog, dom);
+    sel->chosen = sel->match->chosen;
+
+    if (sel->chosen) {
+        fwselApplyDescriptor(out, sel->chosen);
+    } else if (autoSelection) {
+        g_autofree char *request = fwselDescribeRequest(dom, sel->match->machine);
+        g_autofree char *reasons = fwselMatchFormatReasons(sel->match, "  ");
+
+        if (dom->firmware == FWSEL_FIRMWARE_BIOS && !dom->loader.present &&
+            fwselArchHasBuiltinBIOS(dom->arch)) {
+            g_ptr_array_add(sel->notes,
+                            g_strdup("no descriptor offers bios firmware; QEMU's built-in "
+                                     "BIOS will be used"));
+            return g_steal_pointer(&sel);
+        }
+
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_NOMATCH,
+                    "no firmware satisfies %s; every descriptor was rejected:\n%s",
+                    request, reasons);
+        g_strchomp((*error)->message);
+        return NULL;
+    } else if (dom->loader.path && !dom->nvram.templatePath && !dom->nvram.nonLocal) {
+        const char *tmpl = fwselLegacyTemplate(host, dom->loader.path);
+
+        if (tmpl) {
+            out->nvram.present = true;
+            out->nvram.templatePath = g_strdup(tmpl);
+        } else if (dom->loader.readonly == FWSEL_TRISTATE_YES &&
+                   dom->loader.stateless != FWSEL_TRISTATE_YES &&
+                   !dom->nvram.path) {
+            g_ptr_array_add(sel->notes,
+                            g_strdup_printf("no descriptor and no qemu.conf nvram entry "
+                                            "names %s: its varstore has no template and must "
+                                            "be created by hand", dom->loader.path));
+        }
+    }
+
+    if (fwselEnsureNvram(host, out, error) < 0)
+        return NULL;
+
+    return g_steal_pointer(&sel);
+}

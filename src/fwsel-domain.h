@@ -1,0 +1,81 @@
+/*
+ * fwsel-domain.h: the part of a libvirt domain definition that firmware
+ * selection reads and writes
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "fwsel-types.h"
+
+G_BEGIN_DECLS
+
+/* <os><loader> */
+typedef struct {
+    bool present;
+    char *path;
+    fwselLoaderType type;
+    fwselTristate readonly;
+    fwselTristate secure;
+    fwselTristate stateless;
+    fwselFormat format;
+} fwselLoader;
+
+/* <os><nvram> */
+typedef struct {
+    bool present;
+    char *path;
+    char *templatePath;
+    fwselFormat format;
+    fwselFormat templateFormat;
+    bool nonLocal;          /* backed by a <source> that is not a local file */
+} fwselNvram;
+
+typedef struct _fwselDomain fwselDomain;
+struct _fwselDomain {
+    char *name;
+    char *arch;             /* libvirt name, e.g. x86_64 */
+    char *machine;          /* as written; may be an alias or NULL */
+
+    fwselFirmware firmware; /* <os firmware=...> */
+    fwselLoader loader;
+    fwselNvram nvram;
+    char *kernel;           /* <os><kernel> */
+
+    bool hasFirmwareFeatures;       /* <os><firmware> present */
+    fwselTristate secureBoot;       /* <feature name='secure-boot'> */
+    fwselTristate enrolledKeys;     /* <feature name='enrolled-keys'> */
+
+    fwselTristate smm;              /* <features><smm state=...> */
+    fwselTristate pmS3;             /* <pm><suspend-to-mem enabled=...> */
+    fwselTristate pmS4;             /* <pm><suspend-to-disk enabled=...> */
+
+    fwselLaunchSecurity launchSecurity;
+    guint64 sevPolicy;
+};
+
+fwselDomain *fwselDomainNew(void);
+void fwselDomainFree(fwselDomain *dom);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselDomain, fwselDomainFree);
+fwselDomain *fwselDomainCopy(const fwselDomain *dom);
+
+/* A parsed domain XML document, kept whole so that writing back changes
+ * only the firmware slice. */
+typedef struct _fwselDomainXML fwselDomainXML;
+
+fwselDomainXML *fwselDomainXMLParse(const char *name,
+                                    const char *xml,
+                                    gsize length,
+                                    GError **error);
+fwselDomainXML *fwselDomainXMLLoad(const char *file, GError **error);
+void fwselDomainXMLFree(fwselDomainXML *doc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselDomainXML, fwselDomainXMLFree);
+
+const fwselDomain *fwselDomainXMLGetDomain(const fwselDomainXML *doc);
+int fwselDomainXMLUpdate(fwselDomainXML *doc,
+                         const fwselDomain *dom,
+                         GError **error);
+char *fwselDomainXMLFormat(const fwselDomainXML *doc);
+
+G_END_DECLS

@@ -1,0 +1,51 @@
+/*
+ * fwsel-search.h: the descriptor catalog of a host, in precedence order
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "fwsel-descriptor.h"
+#include "fwsel-host.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    FWSEL_ENTRY_ACTIVE,     /* parsed; takes part in selection */
+    FWSEL_ENTRY_INVALID,    /* could not be parsed; skipped */
+    FWSEL_ENTRY_SHADOWED,   /* a later directory has a file of the same name */
+    FWSEL_ENTRY_MASK,       /* empty file or link to /dev/null: hides the name */
+
+    FWSEL_ENTRY_LAST
+} fwselEntryState;
+FWSEL_ENUM_DECL(fwselEntryState);
+
+typedef struct _fwselEntry fwselEntry;
+struct _fwselEntry {
+    char *name;             /* basename, the sort key */
+    char *path;             /* as the host sees it */
+    fwselEntryState state;
+    char *winner;           /* SHADOWED: the file that replaces this one */
+    fwselDescriptor *desc;  /* ACTIVE only */
+    char *error;            /* INVALID only */
+};
+
+/* All descriptor files of the host.  For each basename, the effective
+ * file (ACTIVE, INVALID or MASK) comes last; SHADOWED files of the same
+ * name come before it, lowest precedence first.  Names are in byte
+ * order. */
+typedef struct _fwselCatalog fwselCatalog;
+struct _fwselCatalog {
+    size_t nentries;
+    fwselEntry **entries;
+};
+
+void fwselCatalogFree(fwselCatalog *catalog);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselCatalog, fwselCatalogFree);
+
+fwselCatalog *fwselCatalogLoad(const fwselHost *host, GError **error);
+
+bool fwselEntryIsEffective(const fwselEntry *entry);
+
+G_END_DECLS

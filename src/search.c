@@ -1,0 +1,184 @@
+/*
+ * search.c: find descriptor files and apply precedence and masking
+ *
+ * Directories are read in increasing precedence (/usr/share, /etc, then
+ * the user's config dir for session daemons).  A file replaces any file
+ * of the same basename from an earlier directory; an empty file (or a
+ * link to /dev/null) replaces it with nothing.  Only names ending in
+ * ".json" count, and dotfiles are ignored.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fwsel-search.h"
+#include "fwsel-util.h"
+
+FWSEL_ENUM_IMPL(fwselEntryState, FWSEL_ENTRY_LAST,
+                "active", "invalid", "shadowed", "mask");
+
+
+static void
+fwselEntryFree(fwselEntry *entry)
+{
+    if (!entry)
+        return;
+    g_free(entry->name);
+    g_free(entry->path);
+    g_free(entry->winner);
+    fwselDescriptorFree(entry->desc);
+    g_free(entry->error);
+    g_free(entry);
+}
+
+
+void
+fwselCatalogFree(fwselCatalog *catalog)
+{
+    size_t i;
+
+    if (!catalog)
+        return;
+    for (i = 0; i < catalog->nentries; i++)
+        fwselEntryFree(catalog->entries[i]);
+    g_free(catalog->entries);
+    g_free(catalog);
+}
+
+
+bool
+fwselEntryIsEffective(const fwselEntry *entry)
+{
+    return entry->state != FWSEL_ENTRY_SHADOWED;
+}
+
+
+/* A mask is an empty regular file or a symlink to /dev/null. */
+static bool
+fwselSearchIsMask(const char *onDisk)
+{
+    struct stat sb;
+    g_autofree char *target = NULL;
+
+    if (lstat(onDisk, &sb) < 0)
+        return false;
+    if (S_ISLNK(sb.st_mode)) {
+        target = g_file_read_link(onDisk, NULL);
+        return target && g_str_equal(target, "/dev/null");
+    }
+    return S_ISREG(sb.st_mode) && sb.st_size == 0;
+}
+
+
+static int
+fwselSearchCompare(gconstpointer a, gconstpointer b)
+{
+    const fwselEntry *ea = *(const fwselEntry * const *) a;
+    const fwselEntry *eb = *(const fwselEntry * const *) b;
+
+    return strcmp(ea->name, eb->name);
+}
+
+
+/* Adds the .json files of one directory to @byName (basename -> path,
+ * later directories replacing earlier ones) and @all (every file). */
+static int
+fwselSearchDir(const fwselHost *host,
+               const char *dir,
+               GPtrArray *all,
+               GError **error)
+{
+    g_autofree char *onDisk = fwselHostPath(host, dir);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GDir) d = NULL;
+    const char *name;
+
+    if (!(d = g_dir_open(onDisk, 0, &err))) {
+        if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT) ||
+            g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOTDIR))
+            return 0;
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO,
+                    "%s: cannot read directory: %s", dir, err->message);
+        return -1;
+    }
+
+    while ((name = g_dir_read_name(d))) {
+        fwselEntry *entry;
+
+        if (name[0] == '.' || !g_str_has_suffix(name, ".json"))
+            continue;
+
+        entry = g_new0(fwselEntry, 1);
+        entry->name = g_strdup(name);
+        entry->path = g_build_filename(dir, name, NULL);
+        g_ptr_array_add(all, entry);
+    }
+    return 0;
+}
+
+
+/**
+ * fwselCatalogLoad:
+ *
+ * Reads every descriptor directory of @host and parses the effective
+ * files.  A file that cannot be parsed becomes an INVALID entry carrying
+ * its error; it never makes the whole catalog fail.  Only a directory
+ * that exists but cannot be read is an error.
+ */
+fwselCatalog *
+fwselCatalogLoad(const fwselHost *host, GError **error)
+{
+    g_autoptr(fwselCatalog) catalog = g_new0(fwselCatalog, 1);
+    g_autoptr(GPtrArray) all = g_ptr_array_new();
+    size_t d;
+    size_t i;
+
+    for (d = 0; d < G_N_ELEMENTS(host->firmwareDirs); d++) {
+        if (!host->firmwareDirs[d])
+            continue;
+        if (fwselSearchDir(host, host->firmwareDirs[d], all, error) < 0) {
+            g_ptr_array_set_free_func(all, (GDestroyNotify) fwselEntryFree);
+            return NULL;
+        }
+    }
+
+    /* stable sort: same names stay in directory (precedence) order */
+    g_ptr_array_sort(all, fwselSearchCompare);
+
+    for (i = 0; i < all->len; i++) {
+        fwselEntry *entry = g_ptr_array_index(all, i);
+        fwselEntry *next = i + 1 < all->len ? g_ptr_array_index(all, i + 1) : NULL;
+        g_autofree char *onDisk = NULL;
+        g_autoptr(GError) err = NULL;
+
+        if (next && g_str_equal(next->name, entry->name)) {
+            size_t j = i + 1;
+
+            /* the winner is the last file of that name */
+            while (j + 1 < all->len &&
+                   g_str_equal(((fwselEntry *) g_ptr_array_index(all, j + 1))->name,
+                               entry->name))
+                j++;
+            entry->state = FWSEL_ENTRY_SHADOWED;
+            entry->winner = g_strdup(((fwselEntry *) g_ptr_array_index(all, j))->path);
+            continue;
+        }
+
+        onDisk = fwselHostPath(host, entry->path);
+        if (fwselSearchIsMask(onDisk)) {
+            entry->state = FWSEL_ENTRY_MASK;
+        } else if ((entry->desc = fwselDescriptorLoad(host->root, entry->path, &err))) {
+            entry->state = FWSEL_ENTRY_ACTIVE;
+        } else {
+            entry->state = FWSEL_ENTRY_INVALID;
+            entry->error = g_strdup(err->message);
+        }
+    }
+
+    catalog->nentries = all->len;
+    catalog->entries = (fwselEntry **) g_ptr_array_free(g_steal_pointer(&all), FALSE);
+    return g_steal_pointer(&catalog);
+}
