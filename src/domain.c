@@ -716,6 +716,21 @@ fwselDomainWriteNvram(xmlNode *os, const fwselNvram *nvram)
 }
 
 
+/* Unlinks @node together with the whitespace that indents it */
+static void
+fwselXMLRemove(xmlNode *node)
+{
+    if (node->prev && node->prev->type == XML_TEXT_NODE) {
+        xmlNode *ws = node->prev;
+
+        xmlUnlinkNode(ws);
+        xmlFreeNode(ws);
+    }
+    xmlUnlinkNode(node);
+    xmlFreeNode(node);
+}
+
+
 static void
 fwselDomainWriteFeature(xmlNode *firmware, const char *name, fwselTristate value)
 {
@@ -734,16 +749,8 @@ fwselDomainWriteFeature(xmlNode *firmware, const char *name, fwselTristate value
     }
 
     if (value == FWSEL_TRISTATE_ABSENT) {
-        if (cur) {
-            if (cur->prev && cur->prev->type == XML_TEXT_NODE) {
-                xmlNode *ws = cur->prev;
-
-                xmlUnlinkNode(ws);
-                xmlFreeNode(ws);
-            }
-            xmlUnlinkNode(cur);
-            xmlFreeNode(cur);
-        }
+        if (cur)
+            fwselXMLRemove(cur);
         return;
     }
 
@@ -794,6 +801,10 @@ fwselDomainXMLUpdate(fwselDomainXML *doc,
 
     if (dom->firmware != old->firmware)
         fwselXMLSetProp(os, "firmware", fwselFirmwareTypeToString(dom->firmware));
+
+    if (!dom->hasFirmwareFeatures && old->hasFirmwareFeatures &&
+        (node = fwselXMLChild(os, "firmware")))
+        fwselXMLRemove(node);
 
     if (dom->hasFirmwareFeatures &&
         (!old->hasFirmwareFeatures ||
