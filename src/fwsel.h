@@ -18,3 +18,4 @@
 #include "fwsel-domain.h"
 #include "fwsel-match.h"
 #include "fwsel-fill.h"
+#include "fwsel-nvram.h"

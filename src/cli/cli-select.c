@@ -264,6 +264,7 @@ fwselCliSelect(fwselCli *cli, int argc, char **argv)
 
     for (i = 0; i < sel->notes->len; i++)
         fwselCliNote("%s", (const char *) g_ptr_array_index(sel->notes, i));
+    fwselCliNvramSelectWarn(host, sel->dom);
 
     xml = fwselDomainXMLFormat(doc);
     fputs(xml, stdout);

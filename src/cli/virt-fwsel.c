@@ -24,6 +24,8 @@ static const struct {
       "the verdict and reason for every descriptor" },
     { "check", fwselCliCheck, "",
       "host preflight: which firmware each common request would get" },
+    { "nvram", fwselCliNvram, "OP DOMAIN.xml",
+      "the domain's varstore; OP is create, reset, check or remove" },
 };
 
 
@@ -112,7 +114,7 @@ fwselCliDescription(void)
     size_t i;
 
     for (i = 0; i < G_N_ELEMENTS(fwselCliCommands); i++)
-        g_string_append_printf(out, "  %-8s %-12s %s\n", fwselCliCommands[i].name,
+        g_string_append_printf(out, "  %-8s %-14s %s\n", fwselCliCommands[i].name,
                                fwselCliCommands[i].args, fwselCliCommands[i].summary);
     g_string_append(out,
                     "\nExit status: 0 success, 1 no firmware matches (or a check "

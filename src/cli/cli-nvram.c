@@ -1,0 +1,216 @@
+/*
+ * cli-nvram.c: virt-fwsel nvram create|reset|check|remove DOMAIN.xml
+ *
+ * The domain goes through selection first, so a bare firmware='efi'
+ * domain gets the varstore path and template libvirt would give it; a
+ * domain whose <nvram> is already filled keeps its paths.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdio.h>
+
+#include "virt-fwsel.h"
+
+typedef enum {
+    FWSEL_CLI_NVRAM_CREATE,
+    FWSEL_CLI_NVRAM_RESET,
+    FWSEL_CLI_NVRAM_CHECK,
+    FWSEL_CLI_NVRAM_REMOVE,
+
+    FWSEL_CLI_NVRAM_LAST
+} fwselCliNvramOp;
+
+FWSEL_ENUM_DECL(fwselCliNvramOp);
+FWSEL_ENUM_IMPL(fwselCliNvramOp, FWSEL_CLI_NVRAM_LAST,
+                "create", "reset", "check", "remove");
+
+
+/* The selected domain slice, and whether the XML itself names the path */
+static fwselSelection *
+fwselCliNvramDomain(fwselCli *cli, const char *file, fwselHost **hostOut,
+                    bool *explicitPath, GError **error)
+{
+    g_autoptr(fwselDomainXML) doc = NULL;
+    g_autoptr(fwselHost) host = NULL;
+    g_autoptr(fwselCatalog) catalog = NULL;
+    g_autoptr(fwselSelection) sel = NULL;
+
+    if (!(doc = fwselDomainXMLLoad(file, error)) ||
+        !(host = fwselCliHost(cli, error)) ||
+        !(catalog = fwselCatalogLoad(host, error)) ||
+        !(sel = fwselSelect(host, catalog, fwselDomainXMLGetDomain(doc), error)))
+        return NULL;
+    if (fwselNvramDomainCheck(sel->dom, error) < 0)
+        return NULL;
+
+    *explicitPath = fwselDomainXMLGetDomain(doc)->nvram.path != NULL;
+    *hostOut = g_steal_pointer(&host);
+    return g_steal_pointer(&sel);
+}
+
+
+/* Problems of an existing varstore on stderr; returns how many */
+static guint
+fwselCliNvramWarn(const fwselHost *host, const fwselDomain *dom)
+{
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) err = NULL;
+    guint i;
+
+    if (fwselNvramCheck(host, dom, problems, &err) < 0) {
+        fprintf(stderr, "virt-fwsel: warning: %s\n", err->message);
+        return 1;
+    }
+    for (i = 0; i < problems->len; i++)
+        fprintf(stderr, "virt-fwsel: warning: %s\n",
+                (const char *) g_ptr_array_index(problems, i));
+    return problems->len;
+}
+
+
+static int
+fwselCliNvramCreate(fwselCli *cli, const fwselHost *host, const fwselDomain *dom,
+                    const fwselNvramOwner *owner)
+{
+    g_autoptr(GError) err = NULL;
+    int ret;
+
+    ret = fwselNvramCreate(host, dom, owner, cli->incoming ? FWSEL_NVRAM_INCOMING : 0, &err);
+    if (ret < 0)
+        return fwselCliFail(err);
+    if (ret == FWSEL_NVRAM_EXISTED) {
+        printf("%s already exists: left alone\n", dom->nvram.path);
+        fwselCliNvramWarn(host, dom);
+    } else {
+        printf("created %s from %s\n", dom->nvram.path, dom->nvram.templatePath);
+    }
+    return FWSEL_EXIT_OK;
+}
+
+
+static int
+fwselCliNvramReset(fwselCli *cli, const fwselHost *host, const fwselDomain *dom,
+                   const fwselNvramOwner *owner)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *backup = NULL;
+    int ret;
+
+    ret = fwselNvramReset(host, dom, owner, cli->backup ? FWSEL_NVRAM_BACKUP : 0,
+                          &backup, &err);
+    if (ret < 0)
+        return fwselCliFail(err);
+    if (ret == FWSEL_NVRAM_CREATED)
+        printf("created %s from %s (there was no varstore)\n",
+               dom->nvram.path, dom->nvram.templatePath);
+    else
+        printf("replaced %s with a fresh copy of %s\n", dom->nvram.path,
+               dom->nvram.templatePath);
+    if (backup)
+        printf("the old varstore is kept as %s\n", backup);
+    return FWSEL_EXIT_OK;
+}
+
+
+static int
+fwselCliNvramCheck(const fwselHost *host, const fwselDomain *dom)
+{
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) err = NULL;
+    guint i;
+    int ret;
+
+    if ((ret = fwselNvramCheck(host, dom, problems, &err)) < 0)
+        return fwselCliFail(err);
+    if (ret == FWSEL_NVRAM_ABSENT) {
+        printf("%s: does not exist (virt-fwsel nvram create makes it)\n", dom->nvram.path);
+        return FWSEL_EXIT_FAIL;
+    }
+    for (i = 0; i < problems->len; i++)
+        printf("%s\n", (const char *) g_ptr_array_index(problems, i));
+    if (problems->len)
+        return FWSEL_EXIT_FAIL;
+    printf("%s: ok\n", dom->nvram.path);
+    return FWSEL_EXIT_OK;
+}
+
+
+static int
+fwselCliNvramRemove(const fwselHost *host, const fwselDomain *dom, bool explicitPath)
+{
+    g_autoptr(GError) err = NULL;
+    int ret;
+
+    ret = fwselNvramRemove(host, dom, explicitPath ? FWSEL_NVRAM_EXPLICIT_PATH : 0, &err);
+    if (ret < 0)
+        return fwselCliFail(err);
+    if (ret == FWSEL_NVRAM_ABSENT)
+        printf("%s does not exist: nothing to remove\n", dom->nvram.path);
+    else
+        printf("removed %s\n", dom->nvram.path);
+    return FWSEL_EXIT_OK;
+}
+
+
+int
+fwselCliNvram(fwselCli *cli, int argc, char **argv)
+{
+    g_autoptr(fwselHost) host = NULL;
+    g_autoptr(fwselSelection) sel = NULL;
+    g_autoptr(GError) err = NULL;
+    fwselNvramOwner owner = { 0 };
+    bool explicitPath = false;
+    int op;
+
+    if (argc != 2 || (op = fwselCliNvramOpTypeFromString(argv[0])) < 0)
+        return fwselCliUsage("nvram takes an action (create, reset, check, remove) "
+                             "and DOMAIN.xml");
+    if (cli->incoming && op != FWSEL_CLI_NVRAM_CREATE)
+        return fwselCliUsage("--incoming only applies to nvram create");
+    if (cli->backup && op != FWSEL_CLI_NVRAM_RESET)
+        return fwselCliUsage("--backup only applies to nvram reset");
+    if (cli->owner && op != FWSEL_CLI_NVRAM_CREATE && op != FWSEL_CLI_NVRAM_RESET)
+        return fwselCliUsage("--owner only applies to nvram create and reset");
+    if (cli->owner && fwselNvramOwnerParse(cli->owner, &owner, &err) < 0)
+        return fwselCliFail(err);
+
+    if (!(sel = fwselCliNvramDomain(cli, argv[1], &host, &explicitPath, &err)))
+        return fwselCliFail(err);
+
+    switch ((fwselCliNvramOp) op) {
+    case FWSEL_CLI_NVRAM_CREATE:
+        return fwselCliNvramCreate(cli, host, sel->dom, cli->owner ? &owner : NULL);
+    case FWSEL_CLI_NVRAM_RESET:
+        return fwselCliNvramReset(cli, host, sel->dom, cli->owner ? &owner : NULL);
+    case FWSEL_CLI_NVRAM_CHECK:
+        return fwselCliNvramCheck(host, sel->dom);
+    case FWSEL_CLI_NVRAM_REMOVE:
+        return fwselCliNvramRemove(host, sel->dom, explicitPath);
+    case FWSEL_CLI_NVRAM_LAST:
+        break;
+    }
+    return FWSEL_EXIT_USAGE;
+}
+
+
+/**
+ * fwselCliNvramSelectWarn:
+ *
+ * For 'select': warn when a varstore already at the domain's path does
+ * not fit the firmware just selected.  Never changes the exit status.
+ */
+void
+fwselCliNvramSelectWarn(const fwselHost *host, const fwselDomain *dom)
+{
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    guint i;
+
+    if (!dom->nvram.present || !dom->nvram.path || dom->nvram.nonLocal)
+        return;
+    if (fwselNvramCheck(host, dom, problems, NULL) != FWSEL_NVRAM_EXISTED)
+        return;
+    for (i = 0; i < problems->len; i++)
+        fprintf(stderr, "virt-fwsel: warning: existing varstore does not fit: %s\n",
+                (const char *) g_ptr_array_index(problems, i));
+}

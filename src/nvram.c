@@ -1,0 +1,1407 @@
+/*
+ * nvram.c: per-domain varstores: create from the template, reset, check,
+ * remove
+ *
+ * The rules, all for the same reason (a varstore is user data):
+ *  - the final path only ever holds a complete file: data goes to an
+ *    unnamed O_TMPFILE (or, where the file system lacks it, an O_EXCL
+ *    temporary) in the same directory, is synced with its mode and owner,
+ *    and is then linked into place; linking never replaces a file, so of
+ *    two racing creators exactly one wins and the other finds the file;
+ *  - reset replaces by rename, so the path names the old or the new
+ *    file, never a mix;
+ *  - directories are walked one component at a time with O_NOFOLLOW and
+ *    files opened relative to the directory, so a symbolic link anywhere
+ *    in the NVRAM directory's path, or at the varstore itself, is refused;
+ *  - the template must be a regular file (checked with fstat on a
+ *    non-blocking open, so a FIFO cannot hang us) that does not change
+ *    while it is copied.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/fs.h>
+#include <json-c/json.h>
+
+#include "fwsel-nvram.h"
+#include "fwsel-util.h"
+
+FWSEL_ENUM_IMPL(fwselNvramResult, FWSEL_NVRAM_RESULT_LAST,
+                "created", "existed", "replaced", "removed", "absent");
+
+/* Unit of the copy loop and of hole detection */
+#define FWSEL_NVRAM_CHUNK (64 * 1024)
+#define FWSEL_NVRAM_BLOCK 4096
+
+#define FWSEL_QCOW2_MAGIC "QFI\xfb"
+
+static fwselNvramHook fwselNvramTestHook;
+static void *fwselNvramTestHookOpaque;
+
+
+void
+fwselNvramSetTestHook(fwselNvramHook hook, void *opaque)
+{
+    fwselNvramTestHook = hook;
+    fwselNvramTestHookOpaque = opaque;
+}
+
+
+static void
+fwselNvramStep(const char *step)
+{
+    if (fwselNvramTestHook)
+        fwselNvramTestHook(step, fwselNvramTestHookOpaque);
+}
+
+
+static void
+fwselNvramCloseFD(int *fd)
+{
+    if (*fd >= 0) {
+        int saved = errno;
+
+        close(*fd);
+        errno = saved;
+    }
+    *fd = -1;
+}
+
+#define FWSEL_AUTOCLOSE __attribute__((cleanup(fwselNvramCloseFD)))
+
+
+static int G_GNUC_PRINTF(3, 4)
+fwselNvramError(GError **error, int code, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(error, FWSEL_ERROR, code, msg);
+    return -1;
+}
+
+
+static const char *
+fwselNvramFileType(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISLNK(mode))
+        return "a symbolic link";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISREG(mode))
+        return "a regular file";
+    return "not a regular file";
+}
+
+
+/* ---- owners ---------------------------------------------------------- */
+
+static bool
+fwselNvramParseId(const char *text, guint64 *id)
+{
+    const char *digits = text[0] == '+' ? text + 1 : text;
+
+    return *digits && g_ascii_string_to_unsigned(digits, 10, 0, G_MAXUINT32 - 1,
+                                                 id, NULL);
+}
+
+
+static int
+fwselNvramLookupUser(const char *name, uid_t *uid, gid_t *primary, GError **error)
+{
+    struct passwd *pw;
+    guint64 id;
+
+    if (fwselNvramParseId(name, &id)) {
+        *uid = id;
+        pw = getpwuid(*uid);
+        *primary = pw ? pw->pw_gid : (gid_t) -1;
+        return 0;
+    }
+    if (!(pw = getpwnam(name)))
+        return fwselNvramError(error, FWSEL_ERROR_INVALID,
+                               "user '%s' does not exist on this host", name);
+    *uid = pw->pw_uid;
+    *primary = pw->pw_gid;
+    return 0;
+}
+
+
+static int
+fwselNvramLookupGroup(const char *name, gid_t *gid, GError **error)
+{
+    struct group *gr;
+    guint64 id;
+
+    if (fwselNvramParseId(name, &id)) {
+        *gid = id;
+        return 0;
+    }
+    if (!(gr = getgrnam(name)))
+        return fwselNvramError(error, FWSEL_ERROR_INVALID,
+                               "group '%s' does not exist on this host", name);
+    *gid = gr->gr_gid;
+    return 0;
+}
+
+
+static int
+fwselNvramOwnerResolve(const char *user,
+                       const char *group,
+                       fwselNvramOwner *owner,
+                       GError **error)
+{
+    gid_t primary = (gid_t) -1;
+
+    if (fwselNvramLookupUser(user, &owner->uid, &primary, error) < 0)
+        return -1;
+    if (group && *group) {
+        if (fwselNvramLookupGroup(group, &owner->gid, error) < 0)
+            return -1;
+    } else if (primary != (gid_t) -1) {
+        owner->gid = primary;
+    } else {
+        return fwselNvramError(error, FWSEL_ERROR_INVALID,
+                               "user '%s' has no entry naming its group: give USER:GROUP",
+                               user);
+    }
+    /* only root can give a file away; others keep what they create */
+    owner->chown = geteuid() == 0;
+    return 0;
+}
+
+
+/**
+ * fwselNvramOwnerParse:
+ * @spec: "USER:GROUP", "USER" (its primary group), names or numbers
+ *        ("+N" is a number too, as in qemu.conf)
+ *
+ * The --owner override for new varstores.
+ */
+int
+fwselNvramOwnerParse(const char *spec, fwselNvramOwner *owner, GError **error)
+{
+    g_auto(GStrv) parts = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (!spec || !*spec || spec[0] == ':' || g_str_has_suffix(spec, ":") ||
+        g_strv_length((parts = g_strsplit(spec, ":", -1))) > 2)
+        return fwselNvramError(error, FWSEL_ERROR_INVALID,
+                               "--owner: expected USER:GROUP, got '%s'", spec ? spec : "");
+    if (fwselNvramOwnerResolve(parts[0], parts[1], owner, &err) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_INVALID, "--owner: %s", err->message);
+    return 0;
+}
+
+
+/**
+ * fwselNvramOwnerFromHost:
+ *
+ * The user and group QEMU runs as (qemu.conf "user" and "group", default
+ * libvirt-qemu).  Not being root is not an error: new files then keep
+ * the caller's ids, as nobody else could give them away.
+ */
+int
+fwselNvramOwnerFromHost(const fwselHost *host, fwselNvramOwner *owner, GError **error)
+{
+    g_autoptr(GError) err = NULL;
+
+    memset(owner, 0, sizeof(*owner));
+    if (geteuid() != 0)
+        return 0;
+    if (fwselNvramOwnerResolve(host->qemuUser, host->qemuGroup, owner, &err) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_INVALID,
+                               "%s: the QEMU user and group own new varstores: %s; "
+                               "set user/group there or use --owner USER:GROUP",
+                               host->qemuConfPath, err->message);
+    return 0;
+}
+
+
+/* ---- paths and directories ------------------------------------------- */
+
+/*
+ * Splits a varstore path (as the host sees it) into its directory and
+ * file name, refusing anything that could leave the directory.
+ */
+static int
+fwselNvramSplitPath(const char *path, char **dir, char **name, GError **error)
+{
+    g_auto(GStrv) parts = NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    size_t n;
+    size_t i;
+
+    if (!path || path[0] != '/')
+        return fwselNvramError(error, FWSEL_ERROR_INVALID,
+                               "varstore path '%s' is not absolute", path ? path : "");
+
+    parts = g_strsplit(path, "/", -1);
+    n = g_strv_length(parts);
+    for (i = 0; i < n; i++) {
+        if (g_str_equal(parts[i], ".") || g_str_equal(parts[i], ".."))
+            return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                                   "varstore path '%s' contains '%s': refusing a path that "
+                                   "can leave its directory", path, parts[i]);
+    }
+    if (!fwselPathIsSafeName(parts[n - 1]))
+        return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                               "varstore path '%s' does not end in a usable file name", path);
+
+    for (i = 0; i + 1 < n; i++) {
+        if (*parts[i])
+            g_string_append_printf(out, "/%s", parts[i]);
+    }
+    if (out->len == 0)
+        g_string_append_c(out, '/');
+    *dir = g_string_free(g_steal_pointer(&out), FALSE);
+    *name = g_strdup(parts[n - 1]);
+    return 0;
+}
+
+
+/*
+ * Opens @dir (as the host sees it) under @root one component at a time,
+ * never following a symbolic link.  With @create, missing components are
+ * made (mode 0755, like libvirt's own NVRAM directory).  Returns the
+ * directory fd, -1 with @error set, or -2 (no error) when the directory
+ * does not exist and @create is false.
+ */
+static int
+fwselNvramOpenDir(const char *root, const char *dir, bool create, GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(dir, "/", -1);
+    g_autoptr(GString) shown = g_string_new(NULL);
+    int fd;
+    size_t i;
+
+    if ((fd = open(root && *root ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot open root directory %s: %s",
+                               root, g_strerror(errno));
+
+    for (i = 0; parts[i]; i++) {
+        struct stat sb;
+        int next;
+
+        if (!*parts[i])
+            continue;
+        g_string_append_printf(shown, "/%s", parts[i]);
+
+        next = openat(fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT && create) {
+            if (mkdirat(fd, parts[i], 0755) < 0 && errno != EEXIST) {
+                fwselNvramError(error, FWSEL_ERROR_IO, "cannot create directory %s: %s",
+                                shown->str, g_strerror(errno));
+                close(fd);
+                return -1;
+            }
+            next = openat(fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (next < 0) {
+            int saved = errno;
+
+            if (saved == ENOENT && !create) {
+                close(fd);
+                return -2;
+            }
+            if (fstatat(fd, parts[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
+                fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                                "%s is a symbolic link: refusing to use a varstore "
+                                "directory reached through one", shown->str);
+            else if (saved == ENOTDIR)
+                fwselNvramError(error, FWSEL_ERROR_INVALID, "%s is not a directory",
+                                shown->str);
+            else
+                fwselNvramError(error, FWSEL_ERROR_IO, "cannot open directory %s: %s",
+                                shown->str, g_strerror(saved));
+            close(fd);
+            return -1;
+        }
+        close(fd);
+        fd = next;
+    }
+    return fd;
+}
+
+
+/* ---- the template ---------------------------------------------------- */
+
+/*
+ * Opens a template for reading.  O_NONBLOCK makes opening a FIFO return
+ * at once, so fstat can refuse it before anything is read.
+ */
+static int
+fwselNvramOpenTemplate(const char *onDisk, const char *shown, struct stat *sb, GError **error)
+{
+    int fd;
+
+    if ((fd = open(onDisk, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot open template %s: %s",
+                               shown, g_strerror(errno));
+    if (fstat(fd, sb) < 0) {
+        fwselNvramError(error, FWSEL_ERROR_IO, "template %s: %s", shown, g_strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(sb->st_mode)) {
+        fwselNvramError(error, FWSEL_ERROR_INVALID,
+                        "template %s is %s, not a regular file", shown,
+                        fwselNvramFileType(sb->st_mode));
+        close(fd);
+        return -1;
+    }
+    if (fcntl(fd, F_SETFL, 0) < 0) {
+        fwselNvramError(error, FWSEL_ERROR_IO, "template %s: %s", shown, g_strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+
+/* The template must be the file we opened, whole, from start to end */
+static int
+fwselNvramTemplateUnchanged(int fd, const struct stat *before, const char *shown,
+                            GError **error)
+{
+    struct stat now;
+
+    if (fstat(fd, &now) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "template %s: %s", shown,
+                               g_strerror(errno));
+    if (now.st_nlink == 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO,
+                               "template %s was removed or replaced while it was copied",
+                               shown);
+    if (now.st_size != before->st_size ||
+        now.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+        now.st_mtim.tv_nsec != before->st_mtim.tv_nsec)
+        return fwselNvramError(error, FWSEL_ERROR_IO,
+                               "template %s changed while it was copied (%lld bytes, now %lld)",
+                               shown, (long long) before->st_size, (long long) now.st_size);
+    return 0;
+}
+
+
+/* ---- copying ---------------------------------------------------------- */
+
+static bool
+fwselNvramIsZero(const char *buf, size_t len)
+{
+    return len == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, len - 1) == 0);
+}
+
+
+static int
+fwselNvramWriteAll(int fd, const char *buf, size_t len, off_t off)
+{
+    while (len > 0) {
+        ssize_t n = pwrite(fd, buf, len, off);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        buf += n;
+        len -= n;
+        off += n;
+    }
+    return 0;
+}
+
+
+/* Writes the non-zero 4 KiB blocks of @buf; zero blocks stay holes */
+static int
+fwselNvramWriteSparse(int fd, const char *buf, size_t len, off_t off)
+{
+    size_t start = 0;
+
+    while (start < len) {
+        size_t end;
+
+        while (start < len &&
+               fwselNvramIsZero(buf + start, MIN(FWSEL_NVRAM_BLOCK, len - start)))
+            start += FWSEL_NVRAM_BLOCK;
+        if (start >= len)
+            break;
+        end = start;
+        while (end < len && !fwselNvramIsZero(buf + end, MIN(FWSEL_NVRAM_BLOCK, len - end)))
+            end += FWSEL_NVRAM_BLOCK;
+        end = MIN(end, len);
+        if (fwselNvramWriteAll(fd, buf + start, end - start, off + start) < 0)
+            return -1;
+        start = end;
+    }
+    return 0;
+}
+
+
+/* Copies [from, to) of @src, reading in chunks and skipping zeros */
+static int
+fwselNvramCopyRange(int src, int dst, char *buf, off_t from, off_t to,
+                    const char *shown, GError **error)
+{
+    while (from < to) {
+        size_t want = MIN((off_t) FWSEL_NVRAM_CHUNK, to - from);
+        ssize_t n = pread(src, buf, want, from);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return fwselNvramError(error, FWSEL_ERROR_IO, "cannot read template %s: %s",
+                                   shown, g_strerror(errno));
+        if (n == 0)
+            return fwselNvramError(error, FWSEL_ERROR_IO,
+                                   "template %s shrank while it was copied", shown);
+        if (fwselNvramWriteSparse(dst, buf, n, from) < 0)
+            return -1;
+        from += n;
+        fwselNvramStep("data");
+    }
+    return 0;
+}
+
+
+/*
+ * Copies @src into the empty file @dst.  A reflink shares the blocks on
+ * file systems that can (btrfs, XFS); elsewhere only the data extents of
+ * the template are read (SEEK_DATA/SEEK_HOLE) and zero blocks are not
+ * written, so a 64 MiB varstore that is mostly zeros stays mostly holes.
+ * (copy_file_range is not used: on ext4 and tmpfs it writes holes out
+ * as zeros.)  Write errors return -1 with errno set and no @error, so
+ * the caller can name the destination.
+ */
+static int
+fwselNvramCopyData(int src, const struct stat *sb, int dst, const char *shown,
+                   GError **error)
+{
+    g_autofree char *buf = NULL;
+    off_t off = 0;
+
+    if (ioctl(dst, FICLONE, src) == 0) {
+        fwselNvramStep("data");
+        return 0;
+    }
+
+    buf = g_malloc(FWSEL_NVRAM_CHUNK);
+    while (off < sb->st_size) {
+        off_t data = lseek(src, off, SEEK_DATA);
+        off_t hole;
+
+        if (data < 0 && errno == ENXIO)
+            break;              /* only a hole is left */
+        if (data < 0) {         /* no SEEK_DATA here: all of it is data */
+            data = off;
+            hole = sb->st_size;
+        } else if ((hole = lseek(src, data, SEEK_HOLE)) < 0) {
+            hole = sb->st_size;
+        }
+        hole = MIN(hole, sb->st_size);
+        if (fwselNvramCopyRange(src, dst, buf, data, hole, shown, error) < 0)
+            return -1;
+        off = hole;
+    }
+
+    if (ftruncate(dst, sb->st_size) < 0)
+        return -1;
+    return 0;
+}
+
+
+/* Child side of the qemu-img call: the template is fd 3, the target 4 */
+static void
+fwselNvramChildFds(gpointer opaque)
+{
+    const int *fds = opaque;
+
+    if (dup2(fds[0], 3) < 0 || dup2(fds[1], 4) < 0)
+        _exit(127);
+}
+
+
+/*
+ * Runs qemu-img on open files: @srcFd is seen as /proc/self/fd/3 and
+ * @dstFd (or -1) as /proc/self/fd/4, so qemu-img reads and writes exactly
+ * the files we checked, whatever happens to their names meanwhile.
+ */
+static int
+fwselNvramQemuImg(const char *const *args, int srcFd, int dstFd,
+                  char **output, GError **error)
+{
+    g_autofree char *qemuImg = g_find_program_in_path("qemu-img");
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(GError) spawnErr = NULL;
+    FWSEL_AUTOCLOSE int a = -1;
+    FWSEL_AUTOCLOSE int b = -1;
+    int fds[2];
+    int status;
+    size_t i;
+
+    if (!qemuImg)
+        return fwselNvramError(error, FWSEL_ERROR_IO,
+                               "qemu-img is needed to convert or inspect qcow2 varstores: "
+                               "install qemu-utils");
+
+    /* out of the way of 3 and 4, so that dup2 cannot clobber one */
+    if ((a = fcntl(srcFd, F_DUPFD_CLOEXEC, 10)) < 0 ||
+        (dstFd >= 0 && (b = fcntl(dstFd, F_DUPFD_CLOEXEC, 10)) < 0))
+        return fwselNvramError(error, FWSEL_ERROR_IO, "qemu-img: %s", g_strerror(errno));
+    fds[0] = a;
+    fds[1] = b >= 0 ? b : a;
+
+    g_ptr_array_add(argv, qemuImg);
+    for (i = 0; args[i]; i++)
+        g_ptr_array_add(argv, (char *) args[i]);
+    g_ptr_array_add(argv, NULL);
+
+    if (!g_spawn_sync(NULL, (char **) argv->pdata, NULL,
+                      G_SPAWN_LEAVE_DESCRIPTORS_OPEN, fwselNvramChildFds, fds,
+                      &out, &err, &status, &spawnErr))
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot run qemu-img: %s",
+                               spawnErr->message);
+    if (!g_spawn_check_wait_status(status, NULL)) {
+        g_strstrip(err);
+        return fwselNvramError(error, FWSEL_ERROR_IO, "qemu-img %s failed: %s",
+                               args[0], *err ? err : "no message");
+    }
+    if (output)
+        *output = g_steal_pointer(&out);
+    return 0;
+}
+
+
+static int
+fwselNvramConvert(int src, fwselFormat srcFormat, int dst, fwselFormat dstFormat,
+                  GError **error)
+{
+    const char *args[] = {
+        "convert", "-q",
+        "-f", fwselFormatTypeToString(srcFormat),
+        "-O", fwselFormatTypeToString(dstFormat),
+        "/proc/self/fd/3", "/proc/self/fd/4", NULL
+    };
+
+    if (fwselNvramQemuImg(args, src, dst, NULL, error) < 0)
+        return -1;
+    fwselNvramStep("data");
+    return 0;
+}
+
+
+/*
+ * The virtual size of an open qcow2 image (or any image qemu-img reads),
+ * and whether it names a backing file.
+ */
+static int
+fwselNvramImageInfo(int fd, fwselFormat format, const char *shown,
+                    gint64 *virtualSize, bool *hasBacking, GError **error)
+{
+    const char *args[] = {
+        "info", "-U", "--output=json", "-f", fwselFormatTypeToString(format),
+        "/proc/self/fd/3", NULL
+    };
+    g_autofree char *out = NULL;
+    g_autoptr(GError) err = NULL;
+    json_object *obj;
+    json_object *val;
+
+    if (fwselNvramQemuImg(args, fd, -1, &out, &err) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "%s: %s", shown, err->message);
+
+    if (!(obj = json_tokener_parse(out)) ||
+        !json_object_object_get_ex(obj, "virtual-size", &val) ||
+        !json_object_is_type(val, json_type_int)) {
+        json_object_put(obj);
+        return fwselNvramError(error, FWSEL_ERROR_IO,
+                               "%s: qemu-img info gave no virtual-size", shown);
+    }
+    *virtualSize = json_object_get_int64(val);
+    if (hasBacking)
+        *hasBacking = json_object_object_get_ex(obj, "backing-filename", NULL);
+    json_object_put(obj);
+    return 0;
+}
+
+
+/* ---- linking into place ---------------------------------------------- */
+
+typedef struct {
+    int dirfd;
+    const char *dirShown;
+    const char *name;
+    char *shown;            /* dirShown/name */
+    int fd;                 /* the new file */
+    char *tmpName;          /* its temporary name, NULL while unnamed */
+} fwselNvramTarget;
+
+
+static void
+fwselNvramTargetClear(fwselNvramTarget *t)
+{
+    if (t->tmpName)
+        unlinkat(t->dirfd, t->tmpName, 0);
+    g_clear_pointer(&t->tmpName, g_free);
+    fwselNvramCloseFD(&t->fd);
+    g_clear_pointer(&t->shown, g_free);
+}
+
+
+static char *
+fwselNvramTempName(void)
+{
+    return g_strdup_printf(".fwsel-%08x%08x.tmp", g_random_int(), g_random_int());
+}
+
+
+/*
+ * Opens the new file: unnamed where the file system allows (nothing to
+ * clean up whatever happens to the process), else an exclusive
+ * temporary name that is never a symbolic link.
+ */
+static int
+fwselNvramTargetOpen(fwselNvramTarget *t, GError **error)
+{
+    size_t tries;
+
+    t->fd = openat(t->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (t->fd >= 0)
+        return 0;
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot create a file in %s: %s",
+                               t->dirShown, g_strerror(errno));
+
+    for (tries = 0; tries < 100; tries++) {
+        g_autofree char *name = fwselNvramTempName();
+
+        t->fd = openat(t->dirfd, name,
+                       O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR | O_CLOEXEC, 0600);
+        if (t->fd >= 0) {
+            t->tmpName = g_steal_pointer(&name);
+            return 0;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    return fwselNvramError(error, FWSEL_ERROR_IO, "cannot create a file in %s: %s",
+                           t->dirShown, g_strerror(errno));
+}
+
+
+/* Gives the unnamed file a name; fails with EEXIST when @name exists */
+static int
+fwselNvramTargetLink(fwselNvramTarget *t, const char *name)
+{
+    g_autofree char *proc = NULL;
+
+    if (t->tmpName)
+        return linkat(t->dirfd, t->tmpName, t->dirfd, name, 0);
+    if (linkat(t->fd, "", t->dirfd, name, AT_EMPTY_PATH) == 0)
+        return 0;
+    if (errno != ENOENT && errno != EPERM)
+        return -1;
+    /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc does not */
+    proc = g_strdup_printf("/proc/self/fd/%d", t->fd);
+    return linkat(AT_FDCWD, proc, t->dirfd, name, AT_SYMLINK_FOLLOW);
+}
+
+
+/* What is at the final path now: 0 nothing, 1 a regular file, -1 error */
+static int
+fwselNvramExisting(const fwselNvramTarget *t, GError **error)
+{
+    struct stat sb;
+
+    if (fstatat(t->dirfd, t->name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return fwselNvramError(error, FWSEL_ERROR_IO, "%s: %s", t->shown, g_strerror(errno));
+    }
+    if (S_ISLNK(sb.st_mode))
+        return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                               "%s is a symbolic link: refusing to use it as a varstore",
+                               t->shown);
+    if (!S_ISREG(sb.st_mode))
+        return fwselNvramError(error, FWSEL_ERROR_INVALID, "%s is %s, not a varstore file",
+                               t->shown, fwselNvramFileType(sb.st_mode));
+    return 1;
+}
+
+
+static int
+fwselNvramSyncDir(const fwselNvramTarget *t, GError **error)
+{
+    if (fsync(t->dirfd) < 0 && errno != EINVAL)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot sync directory %s: %s",
+                               t->dirShown, g_strerror(errno));
+    fwselNvramStep("dir-synced");
+    return 0;
+}
+
+
+/* Create: link without replacing; a file that appeared meanwhile wins */
+static int
+fwselNvramPlaceNew(fwselNvramTarget *t, unsigned int flags, GError **error)
+{
+    int existing;
+
+    if (fwselNvramTargetLink(t, t->name) < 0) {
+        if (errno != EEXIST)
+            return fwselNvramError(error, FWSEL_ERROR_IO, "cannot create %s: %s",
+                                   t->shown, g_strerror(errno));
+        if ((existing = fwselNvramExisting(t, error)) < 0)
+            return -1;
+        if (flags & FWSEL_NVRAM_INCOMING)
+            return fwselNvramError(error, FWSEL_ERROR_EXISTS,
+                                   "%s appeared while it was being created: left alone",
+                                   t->shown);
+        return FWSEL_NVRAM_EXISTED;
+    }
+    fwselNvramStep("linked");
+    if (t->tmpName)
+        unlinkat(t->dirfd, t->tmpName, 0);
+    g_clear_pointer(&t->tmpName, g_free);
+
+    if (fwselNvramSyncDir(t, error) < 0)
+        return -1;
+    return FWSEL_NVRAM_CREATED;
+}
+
+
+/* Links the old file as NAME.bak-TIMESTAMP; NULL when there is none */
+static int
+fwselNvramBackup(fwselNvramTarget *t, char **backupPath, GError **error)
+{
+    g_autoptr(GDateTime) now = g_date_time_new_now_local();
+    g_autofree char *stamp = g_date_time_format(now, "%Y%m%dT%H%M%S");
+    unsigned int n;
+
+    for (n = 1; n < 100; n++) {
+        g_autofree char *bak = n == 1 ? g_strdup_printf("%s.bak-%s", t->name, stamp)
+                                      : g_strdup_printf("%s.bak-%s-%u", t->name, stamp, n);
+
+        if (linkat(t->dirfd, t->name, t->dirfd, bak, 0) == 0) {
+            fwselNvramStep("backup");
+            *backupPath = g_strdup_printf("%s/%s",
+                                          g_str_equal(t->dirShown, "/") ? "" : t->dirShown,
+                                          bak);
+            return 0;
+        }
+        if (errno == ENOENT)
+            return 0;
+        if (errno != EEXIST)
+            return fwselNvramError(error, FWSEL_ERROR_IO, "cannot back up %s as %s: %s",
+                                   t->shown, bak, g_strerror(errno));
+    }
+    return fwselNvramError(error, FWSEL_ERROR_IO, "cannot back up %s: too many backups "
+                           "named %s.bak-%s", t->shown, t->name, stamp);
+}
+
+
+/* Reset: rename over the old file, which is the old one or the new one
+ * at every instant */
+static int
+fwselNvramPlaceReplace(fwselNvramTarget *t, unsigned int flags, char **backupPath,
+                       GError **error)
+{
+    int existing;
+
+    if ((existing = fwselNvramExisting(t, error)) < 0)
+        return -1;
+
+    if (!t->tmpName) {
+        size_t tries;
+
+        for (tries = 0; tries < 100; tries++) {
+            g_autofree char *name = fwselNvramTempName();
+
+            if (fwselNvramTargetLink(t, name) == 0) {
+                t->tmpName = g_steal_pointer(&name);
+                break;
+            }
+            if (errno != EEXIST)
+                return fwselNvramError(error, FWSEL_ERROR_IO, "cannot create a file in %s: %s",
+                                       t->dirShown, g_strerror(errno));
+        }
+        if (!t->tmpName)
+            return fwselNvramError(error, FWSEL_ERROR_IO, "cannot name a file in %s",
+                                   t->dirShown);
+        fwselNvramStep("linked");
+    }
+
+    if (existing && (flags & FWSEL_NVRAM_BACKUP) &&
+        fwselNvramBackup(t, backupPath, error) < 0)
+        return -1;
+
+    if (renameat(t->dirfd, t->tmpName, t->dirfd, t->name) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot replace %s: %s",
+                               t->shown, g_strerror(errno));
+    g_clear_pointer(&t->tmpName, g_free);
+    fwselNvramStep("renamed");
+
+    if (fwselNvramSyncDir(t, error) < 0)
+        return -1;
+    return existing ? FWSEL_NVRAM_REPLACED : FWSEL_NVRAM_CREATED;
+}
+
+
+/*
+ * Fills the new file from the template, then mode, owner and fsync: all
+ * before the file gets its final name.
+ */
+static int
+fwselNvramFill(fwselNvramTarget *t, int src, const struct stat *srcSb,
+               fwselFormat srcFormat, fwselFormat dstFormat,
+               const char *srcShown, const fwselNvramOwner *owner, GError **error)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (srcFormat == dstFormat) {
+        if (fwselNvramCopyData(src, srcSb, t->fd, srcShown, &err) < 0) {
+            if (err)
+                return fwselNvramError(error, err->code, "cannot create %s: %s",
+                                       t->shown, err->message);
+            return fwselNvramError(error, FWSEL_ERROR_IO, "cannot create %s: writing: %s",
+                                   t->shown, g_strerror(errno));
+        }
+    } else if (fwselNvramConvert(src, srcFormat, t->fd, dstFormat, &err) < 0) {
+        return fwselNvramError(error, err->code, "cannot create %s from %s: %s",
+                               t->shown, srcShown, err->message);
+    }
+    fwselNvramStep("copied");
+
+    if (fwselNvramTemplateUnchanged(src, srcSb, srcShown, &err) < 0)
+        return fwselNvramError(error, err->code, "cannot create %s: %s",
+                               t->shown, err->message);
+
+    if (fchmod(t->fd, 0600) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot create %s: chmod: %s",
+                               t->shown, g_strerror(errno));
+    if (owner && owner->chown && fchown(t->fd, owner->uid, owner->gid) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot create %s: chown %u:%u: %s",
+                               t->shown, (unsigned) owner->uid, (unsigned) owner->gid,
+                               g_strerror(errno));
+    if (fsync(t->fd) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot create %s: fsync: %s",
+                               t->shown, g_strerror(errno));
+    fwselNvramStep("synced");
+    return 0;
+}
+
+
+static fwselFormat
+fwselNvramFormatOr(fwselFormat format, fwselFormat fallback)
+{
+    return format != FWSEL_FORMAT_NONE ? format : fallback;
+}
+
+
+/*
+ * The copy with both views of every path: @root maps host paths to
+ * files here, the host paths name files in messages.
+ */
+static int
+fwselNvramCopyUnder(const char *root,
+                    const char *srcShown,
+                    fwselFormat srcFormat,
+                    const char *dirShown,
+                    const char *name,
+                    fwselFormat dstFormat,
+                    const fwselNvramOwner *owner,
+                    bool createDir,
+                    unsigned int flags,
+                    char **backupPath,
+                    GError **error)
+{
+    g_autofree char *srcDisk = fwselPathUnderRoot(root, srcShown);
+    fwselNvramTarget t = { -1, dirShown, name, NULL, -1, NULL };
+    FWSEL_AUTOCLOSE int src = -1;
+    struct stat srcSb;
+    int ret = -1;
+    int existing;
+
+    srcFormat = fwselNvramFormatOr(srcFormat, FWSEL_FORMAT_RAW);
+    dstFormat = fwselNvramFormatOr(dstFormat, srcFormat);
+    if (backupPath)
+        *backupPath = NULL;
+
+    if (!fwselPathIsSafeName(name))
+        return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                               "'%s' cannot name a file in %s", name, dirShown);
+
+    t.shown = g_strdup_printf("%s/%s", g_str_equal(dirShown, "/") ? "" : dirShown, name);
+    if ((t.dirfd = fwselNvramOpenDir(root, dirShown, createDir, error)) < 0) {
+        if (t.dirfd == -2)
+            fwselNvramError(error, FWSEL_ERROR_IO, "cannot create %s: directory %s "
+                            "does not exist", t.shown, dirShown);
+        goto cleanup;
+    }
+
+    if ((existing = fwselNvramExisting(&t, error)) < 0)
+        goto cleanup;
+    if (existing && !(flags & FWSEL_NVRAM_REPLACE)) {
+        if (flags & FWSEL_NVRAM_INCOMING) {
+            fwselNvramError(error, FWSEL_ERROR_EXISTS,
+                            "%s already exists: a migration destination never touches an "
+                            "existing varstore (remove it first if it is stale)", t.shown);
+            goto cleanup;
+        }
+        ret = FWSEL_NVRAM_EXISTED;
+        goto cleanup;
+    }
+
+    if ((src = fwselNvramOpenTemplate(srcDisk, srcShown, &srcSb, error)) < 0)
+        goto cleanup;
+    if (fwselNvramTargetOpen(&t, error) < 0)
+        goto cleanup;
+    fwselNvramStep("open");
+
+    if (fwselNvramFill(&t, src, &srcSb, srcFormat, dstFormat, srcShown, owner, error) < 0)
+        goto cleanup;
+
+    if (flags & FWSEL_NVRAM_REPLACE)
+        ret = fwselNvramPlaceReplace(&t, flags, backupPath, error);
+    else
+        ret = fwselNvramPlaceNew(&t, flags, error);
+
+ cleanup:
+    fwselNvramTargetClear(&t);
+    fwselNvramCloseFD(&t.dirfd);
+    return ret;
+}
+
+
+/**
+ * fwselNvramCopy:
+ *
+ * See fwsel-nvram.h.  Every component of @dirPath is opened without
+ * following symbolic links; the directory must exist.
+ */
+int
+fwselNvramCopy(const char *srcPath,
+               fwselFormat srcFormat,
+               const char *dirPath,
+               const char *name,
+               fwselFormat dstFormat,
+               const fwselNvramOwner *owner,
+               unsigned int flags,
+               char **backupPath,
+               GError **error)
+{
+    if (!srcPath || srcPath[0] != '/' || !dirPath || dirPath[0] != '/')
+        return fwselNvramError(error, FWSEL_ERROR_INVALID,
+                               "template and directory must be absolute paths");
+    return fwselNvramCopyUnder("/", srcPath, srcFormat, dirPath, name, dstFormat,
+                               owner, false, flags, backupPath, error);
+}
+
+
+/* ---- domain level ----------------------------------------------------- */
+
+/**
+ * fwselNvramDomainCheck:
+ *
+ * Whether @dom (after fwselSelect) has a local varstore fwsel can manage.
+ */
+int
+fwselNvramDomainCheck(const fwselDomain *dom, GError **error)
+{
+    const char *name = dom->name ? dom->name : "(unnamed)";
+
+    if (dom->nvram.nonLocal)
+        return fwselNvramError(error, FWSEL_ERROR_INVALID,
+                               "domain %s keeps its varstore in a <source> that is not a "
+                               "local file: nothing to do here", name);
+    if (!dom->nvram.present || !dom->nvram.path) {
+        if (dom->loader.stateless == FWSEL_TRISTATE_YES)
+            return fwselNvramError(error, FWSEL_ERROR_INVALID,
+                                   "domain %s uses stateless firmware: it has no varstore",
+                                   name);
+        return fwselNvramError(error, FWSEL_ERROR_INVALID,
+                               "domain %s has no varstore: only a split pflash firmware "
+                               "(UEFI with a read-only loader) keeps one", name);
+    }
+    return 0;
+}
+
+
+static int
+fwselNvramDomainTemplate(const fwselDomain *dom, GError **error)
+{
+    if (!dom->nvram.templatePath)
+        return fwselNvramError(error, FWSEL_ERROR_INVALID,
+                               "domain %s: no template for %s; name one with "
+                               "<nvram template='...'> or qemu.conf's nvram list",
+                               dom->name ? dom->name : "(unnamed)", dom->nvram.path);
+    return 0;
+}
+
+
+static int
+fwselNvramDomainOwner(const fwselHost *host, const fwselNvramOwner *owner,
+                      fwselNvramOwner *out, GError **error)
+{
+    if (owner) {
+        *out = *owner;
+        return 0;
+    }
+    return fwselNvramOwnerFromHost(host, out, error);
+}
+
+
+static int
+fwselNvramDomainCopy(const fwselHost *host,
+                     const fwselDomain *dom,
+                     const fwselNvramOwner *owner,
+                     unsigned int flags,
+                     char **backupPath,
+                     GError **error)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *name = NULL;
+    fwselNvramOwner who;
+    fwselFormat templateFormat;
+
+    if (fwselNvramDomainCheck(dom, error) < 0 ||
+        fwselNvramDomainTemplate(dom, error) < 0 ||
+        fwselNvramSplitPath(dom->nvram.path, &dir, &name, error) < 0 ||
+        fwselNvramDomainOwner(host, owner, &who, error) < 0)
+        return -1;
+
+    templateFormat = fwselNvramFormatOr(dom->nvram.templateFormat, FWSEL_FORMAT_RAW);
+    return fwselNvramCopyUnder(host->root, dom->nvram.templatePath, templateFormat,
+                               dir, name,
+                               fwselNvramFormatOr(dom->nvram.format, templateFormat),
+                               &who, g_str_equal(dir, host->nvramDir), flags,
+                               backupPath, error);
+}
+
+
+/**
+ * fwselNvramCreate:
+ * @owner: NULL for qemu.conf's user and group
+ * @flags: FWSEL_NVRAM_INCOMING
+ *
+ * Makes the domain's varstore from its template unless the file exists.
+ * Returns FWSEL_NVRAM_CREATED, FWSEL_NVRAM_EXISTED (the file is left as
+ * it is) or -1.  With FWSEL_NVRAM_INCOMING an existing file is an error
+ * (FWSEL_ERROR_EXISTS).
+ */
+int
+fwselNvramCreate(const fwselHost *host,
+                 const fwselDomain *dom,
+                 const fwselNvramOwner *owner,
+                 unsigned int flags,
+                 GError **error)
+{
+    return fwselNvramDomainCopy(host, dom, owner, flags & FWSEL_NVRAM_INCOMING,
+                                NULL, error);
+}
+
+
+/**
+ * fwselNvramReset:
+ * @flags: FWSEL_NVRAM_BACKUP
+ * @backupPath: receives the backup's path (host view), or NULL
+ *
+ * Replaces the domain's varstore by a fresh copy of its template in one
+ * rename.  Returns FWSEL_NVRAM_REPLACED, FWSEL_NVRAM_CREATED (there was
+ * no file) or -1.
+ */
+int
+fwselNvramReset(const fwselHost *host,
+                const fwselDomain *dom,
+                const fwselNvramOwner *owner,
+                unsigned int flags,
+                char **backupPath,
+                GError **error)
+{
+    g_autofree char *bak = NULL;
+    int ret;
+
+    ret = fwselNvramDomainCopy(host, dom, owner,
+                               FWSEL_NVRAM_REPLACE | (flags & FWSEL_NVRAM_BACKUP),
+                               &bak, error);
+    if (backupPath)
+        *backupPath = g_steal_pointer(&bak);
+    return ret;
+}
+
+
+/* ---- check ----------------------------------------------------------- */
+
+static void G_GNUC_PRINTF(3, 4)
+fwselNvramProblem(GPtrArray *problems, const char *path, const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_ptr_array_add(problems, g_strdup_printf("%s: %s", path, msg));
+}
+
+
+static fwselFormat
+fwselNvramSniffFormat(int fd)
+{
+    char magic[4];
+
+    if (pread(fd, magic, sizeof(magic), 0) == sizeof(magic) &&
+        memcmp(magic, FWSEL_QCOW2_MAGIC, sizeof(magic)) == 0)
+        return FWSEL_FORMAT_QCOW2;
+    return FWSEL_FORMAT_RAW;
+}
+
+
+/* Size the guest sees: bytes for raw, the virtual size for qcow2 */
+static int
+fwselNvramGuestSize(int fd, const struct stat *sb, fwselFormat format, const char *shown,
+                    gint64 *size, bool *hasBacking, GError **error)
+{
+    if (hasBacking)
+        *hasBacking = false;
+    if (format != FWSEL_FORMAT_QCOW2) {
+        *size = sb->st_size;
+        return 0;
+    }
+    return fwselNvramImageInfo(fd, format, shown, size, hasBacking, error);
+}
+
+
+/* The template's guest size, or -1 with a problem recorded */
+static gint64
+fwselNvramTemplateSize(const fwselHost *host, const fwselDomain *dom, GPtrArray *problems)
+{
+    g_autofree char *onDisk = fwselHostPath(host, dom->nvram.templatePath);
+    g_autoptr(GError) err = NULL;
+    FWSEL_AUTOCLOSE int fd = -1;
+    fwselFormat format = fwselNvramFormatOr(dom->nvram.templateFormat, FWSEL_FORMAT_RAW);
+    struct stat sb;
+    gint64 size;
+
+    if ((fd = fwselNvramOpenTemplate(onDisk, dom->nvram.templatePath, &sb, &err)) < 0 ||
+        fwselNvramGuestSize(fd, &sb, format, dom->nvram.templatePath, &size, NULL, &err) < 0) {
+        fwselNvramProblem(problems, dom->nvram.path, "cannot compare with the template: %s",
+                          err->message);
+        return -1;
+    }
+    return size;
+}
+
+
+static void
+fwselNvramCheckOwner(const fwselHost *host, const char *path, const struct stat *sb,
+                     GPtrArray *problems)
+{
+    fwselNvramOwner qemu = { 0 };
+
+    if ((sb->st_mode & 0022) || (sb->st_mode & 0007))
+        fwselNvramProblem(problems, path,
+                          "mode %04o gives other users access (varstores are 0600)",
+                          (unsigned) (sb->st_mode & 07777));
+
+    /* without a known QEMU user there is nothing to compare with */
+    if (fwselNvramOwnerResolve(host->qemuUser, host->qemuGroup, &qemu, NULL) < 0)
+        return;
+    if (sb->st_uid != 0 && sb->st_uid != qemu.uid)
+        fwselNvramProblem(problems, path,
+                          "owned by uid %u, neither root nor the QEMU user %s (uid %u)",
+                          (unsigned) sb->st_uid, host->qemuUser, (unsigned) qemu.uid);
+}
+
+
+/*
+ * Checks an open varstore against its domain: format, guest size, backing
+ * file, links, mode and owner.
+ */
+static int
+fwselNvramCheckFile(const fwselHost *host, const fwselDomain *dom, int fd,
+                    const struct stat *sb, GPtrArray *problems, GError **error)
+{
+    const char *path = dom->nvram.path;
+    fwselFormat declared = fwselNvramFormatOr(dom->nvram.format,
+                                              fwselNvramFormatOr(dom->nvram.templateFormat,
+                                                                 FWSEL_FORMAT_RAW));
+    fwselFormat actual = fwselNvramSniffFormat(fd);
+    g_autoptr(GError) err = NULL;
+    bool hasBacking = false;
+    gint64 size = -1;
+
+    if (actual != declared)
+        fwselNvramProblem(problems, path, "is a %s image, but the domain declares format='%s'",
+                          fwselFormatTypeToString(actual), fwselFormatTypeToString(declared));
+
+    if (fwselNvramGuestSize(fd, sb, actual, path, &size, &hasBacking, &err) < 0)
+        fwselNvramProblem(problems, path, "unreadable image: %s", err->message);
+    if (hasBacking)
+        fwselNvramProblem(problems, path,
+                          "names a backing file: a varstore must stand on its own");
+
+    if (dom->nvram.templatePath && size >= 0) {
+        gint64 want = fwselNvramTemplateSize(host, dom, problems);
+
+        if (want >= 0 && want != size)
+            fwselNvramProblem(problems, path,
+                              "is %lld bytes, its template %s is %lld: the firmware "
+                              "expects a varstore of exactly the template's size",
+                              (long long) size, dom->nvram.templatePath, (long long) want);
+    }
+
+    if (sb->st_nlink > 1)
+        fwselNvramProblem(problems, path,
+                          "has %u hard links: another name shares this varstore",
+                          (unsigned) sb->st_nlink);
+    fwselNvramCheckOwner(host, path, sb, problems);
+    return 0;
+}
+
+
+/**
+ * fwselNvramCheck:
+ * @problems: receives one message (char *) per problem found
+ *
+ * Does the domain's existing varstore fit its firmware?  Returns
+ * FWSEL_NVRAM_EXISTED when the file exists (problems, if any, appended),
+ * FWSEL_NVRAM_ABSENT when there is no file, -1 when the check itself
+ * could not be made.
+ */
+int
+fwselNvramCheck(const fwselHost *host,
+                const fwselDomain *dom,
+                GPtrArray *problems,
+                GError **error)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *name = NULL;
+    FWSEL_AUTOCLOSE int dirfd = -1;
+    FWSEL_AUTOCLOSE int fd = -1;
+    struct stat sb;
+
+    if (fwselNvramDomainCheck(dom, error) < 0 ||
+        fwselNvramSplitPath(dom->nvram.path, &dir, &name, error) < 0)
+        return -1;
+
+    if ((dirfd = fwselNvramOpenDir(host->root, dir, false, error)) < 0)
+        return dirfd == -2 ? FWSEL_NVRAM_ABSENT : -1;
+
+    if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT)
+            return FWSEL_NVRAM_ABSENT;
+        return fwselNvramError(error, FWSEL_ERROR_IO, "%s: %s", dom->nvram.path,
+                               g_strerror(errno));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        fwselNvramProblem(problems, dom->nvram.path, "is %s, not a regular file",
+                          fwselNvramFileType(sb.st_mode));
+        return FWSEL_NVRAM_EXISTED;
+    }
+
+    if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot open %s: %s",
+                               dom->nvram.path, g_strerror(errno));
+    if (fstat(fd, &sb) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "%s: %s", dom->nvram.path,
+                               g_strerror(errno));
+    if (fwselNvramCheckFile(host, dom, fd, &sb, problems, error) < 0)
+        return -1;
+    return FWSEL_NVRAM_EXISTED;
+}
+
+
+/* ---- remove ---------------------------------------------------------- */
+
+static bool
+fwselNvramSameFile(const fwselHost *host, const char *a, const char *b)
+{
+    g_autofree char *diskA = fwselHostPath(host, a);
+    g_autofree char *diskB = fwselHostPath(host, b);
+    struct stat sa;
+    struct stat sb;
+
+    if (g_str_equal(a, b))
+        return true;
+    return stat(diskA, &sa) == 0 && stat(diskB, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+
+/**
+ * fwselNvramRemove:
+ * @flags: FWSEL_NVRAM_EXPLICIT_PATH when the domain XML itself names the
+ *         varstore path
+ *
+ * Deletes the domain's varstore, and nothing else: never a symbolic
+ * link's target, never the template, never a file outside the NVRAM
+ * directory unless the domain names it.  Returns FWSEL_NVRAM_REMOVED,
+ * FWSEL_NVRAM_ABSENT or -1.
+ */
+int
+fwselNvramRemove(const fwselHost *host,
+                 const fwselDomain *dom,
+                 unsigned int flags,
+                 GError **error)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *name = NULL;
+    FWSEL_AUTOCLOSE int dirfd = -1;
+    const char *path = dom->nvram.path;
+    struct stat sb;
+
+    if (fwselNvramDomainCheck(dom, error) < 0 ||
+        fwselNvramSplitPath(path, &dir, &name, error) < 0)
+        return -1;
+
+    if (!g_str_equal(dir, host->nvramDir) && !(flags & FWSEL_NVRAM_EXPLICIT_PATH))
+        return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                               "refusing to remove %s: it is outside the NVRAM directory %s "
+                               "and the domain does not name it", path, host->nvramDir);
+    if (dom->nvram.templatePath && fwselNvramSameFile(host, path, dom->nvram.templatePath))
+        return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                               "refusing to remove %s: it is the template %s itself",
+                               path, dom->nvram.templatePath);
+
+    if ((dirfd = fwselNvramOpenDir(host->root, dir, false, error)) < 0)
+        return dirfd == -2 ? FWSEL_NVRAM_ABSENT : -1;
+
+    if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT)
+            return FWSEL_NVRAM_ABSENT;
+        return fwselNvramError(error, FWSEL_ERROR_IO, "%s: %s", path, g_strerror(errno));
+    }
+    if (!S_ISREG(sb.st_mode))
+        return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                               "refusing to remove %s: it is %s, not a varstore file",
+                               path, fwselNvramFileType(sb.st_mode));
+
+    if (unlinkat(dirfd, name, 0) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot remove %s: %s", path,
+                               g_strerror(errno));
+    if (fsync(dirfd) < 0 && errno != EINVAL)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot sync directory %s: %s",
+                               dir, g_strerror(errno));
+    return FWSEL_NVRAM_REMOVED;
+}
