@@ -27,10 +27,30 @@ FWSEL_ENUM_IMPL(fwselLoaderType, FWSEL_LOADER_TYPE_LAST, "", "rom", "pflash");
 FWSEL_ENUM_IMPL(fwselLaunchSecurity, FWSEL_LAUNCH_SECURITY_LAST,
                 "", "sev", "sev-snp", "tdx", "s390-pv");
 
+/*
+ * Where a node of the parsed document came from in the original text.
+ * Every node fwsel did not change is written back as these bytes, so
+ * quoting, entities, attribute layout and whitespace survive exactly.
+ * Nodes created later have no span (node->_private is NULL).
+ */
+typedef struct {
+    gsize start;            /* first byte of the node */
+    gsize tagEnd;           /* elements: just past the start tag */
+    gsize closeStart;       /* elements: first byte of the end tag */
+    gsize end;              /* just past the node */
+    bool empty;             /* element written as <name .../> */
+    char *text;             /* text nodes: the content as parsed */
+    bool attrsChanged;      /* the start tag must be regenerated */
+    bool contentChanged;    /* children were added, removed or replaced */
+} fwselXMLSpan;
+
 struct _fwselDomainXML {
     char *name;             /* file name, for errors */
     xmlDoc *doc;
     fwselDomain *dom;
+    char *text;             /* the document as read; NULL if not mapped */
+    gsize length;
+    GPtrArray *spans;       /* fwselXMLSpan *, owned; NULL if not mapped */
 };
 
 
@@ -82,6 +102,9 @@ fwselDomainXMLFree(fwselDomainXML *doc)
     g_free(doc->name);
     if (doc->doc)
         xmlFreeDoc(doc->doc);
+    g_free(doc->text);
+    if (doc->spans)
+        g_ptr_array_unref(doc->spans);
     fwselDomainFree(doc->dom);
     g_free(doc);
 }
@@ -422,6 +445,234 @@ fwselXMLSilence(void *data G_GNUC_UNUSED, xmlError *err G_GNUC_UNUSED)
 }
 
 
+/* ------------------------------------------------------------------ */
+/* Mapping nodes to the original text                                  */
+/* ------------------------------------------------------------------ */
+
+static void
+fwselXMLSpanFree(fwselXMLSpan *span)
+{
+    if (!span)
+        return;
+    g_free(span->text);
+    g_free(span);
+}
+
+
+typedef struct {
+    const char *text;
+    gsize length;
+    gsize pos;
+    GPtrArray *spans;
+} fwselXMLScanner;
+
+
+static bool
+fwselXMLScanLiteral(fwselXMLScanner *sc, const char *lit)
+{
+    gsize n = strlen(lit);
+
+    if (sc->length - sc->pos < n || memcmp(sc->text + sc->pos, lit, n) != 0)
+        return false;
+    sc->pos += n;
+    return true;
+}
+
+
+/* Moves just past the next occurrence of @lit */
+static bool
+fwselXMLScanPast(fwselXMLScanner *sc, const char *lit)
+{
+    const char *found = g_strstr_len(sc->text + sc->pos, sc->length - sc->pos, lit);
+
+    if (!found)
+        return false;
+    sc->pos = (found - sc->text) + strlen(lit);
+    return true;
+}
+
+
+static void
+fwselXMLScanBlank(fwselXMLScanner *sc)
+{
+    while (sc->pos < sc->length && g_ascii_isspace(sc->text[sc->pos]))
+        sc->pos++;
+}
+
+
+static char *
+fwselXMLQNameOf(xmlNode *node)
+{
+    if (node->ns && node->ns->prefix)
+        return g_strdup_printf("%s:%s", (const char *) node->ns->prefix,
+                               (const char *) node->name);
+    return g_strdup((const char *) node->name);
+}
+
+
+static bool fwselXMLScanNode(fwselXMLScanner *sc, xmlNode *node);
+
+
+static bool
+fwselXMLScanElement(fwselXMLScanner *sc, xmlNode *node, fwselXMLSpan *span)
+{
+    g_autofree char *qname = fwselXMLQNameOf(node);
+    xmlNode *child;
+    char quote = 0;
+
+    if (!fwselXMLScanLiteral(sc, "<") || !fwselXMLScanLiteral(sc, qname))
+        return false;
+    if (sc->pos >= sc->length ||
+        !(g_ascii_isspace(sc->text[sc->pos]) || sc->text[sc->pos] == '>' ||
+          sc->text[sc->pos] == '/'))
+        return false;
+
+    /* the start tag ends at the first '>' outside a quoted value */
+    for (; sc->pos < sc->length; sc->pos++) {
+        char c = sc->text[sc->pos];
+
+        if (quote) {
+            if (c == quote)
+                quote = 0;
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '>') {
+            break;
+        }
+    }
+    if (sc->pos >= sc->length)
+        return false;
+    span->empty = sc->text[sc->pos - 1] == '/';
+    span->tagEnd = ++sc->pos;
+
+    if (span->empty) {
+        span->closeStart = sc->pos;
+        return node->children == NULL;
+    }
+
+    for (child = node->children; child; child = child->next) {
+        if (!fwselXMLScanNode(sc, child))
+            return false;
+    }
+
+    span->closeStart = sc->pos;
+    if (!fwselXMLScanLiteral(sc, "</") || !fwselXMLScanLiteral(sc, qname))
+        return false;
+    fwselXMLScanBlank(sc);
+    return fwselXMLScanLiteral(sc, ">");
+}
+
+
+static bool
+fwselXMLScanNode(fwselXMLScanner *sc, xmlNode *node)
+{
+    fwselXMLSpan *span = g_new0(fwselXMLSpan, 1);
+    const char *lt;
+    bool ok = false;
+
+    g_ptr_array_add(sc->spans, span);
+    node->_private = span;
+    span->start = sc->pos;
+
+    switch (node->type) {
+    case XML_ELEMENT_NODE:
+        ok = fwselXMLScanElement(sc, node, span);
+        break;
+
+    case XML_TEXT_NODE:
+        /* one text node is the whole run of characters up to the next markup */
+        if (sc->pos < sc->length && sc->text[sc->pos] != '<') {
+            lt = memchr(sc->text + sc->pos, '<', sc->length - sc->pos);
+            sc->pos = lt ? (gsize) (lt - sc->text) : sc->length;
+            span->text = g_strdup((const char *) node->content);
+            ok = true;
+        }
+        break;
+
+    case XML_COMMENT_NODE:
+        ok = fwselXMLScanLiteral(sc, "<!--") && fwselXMLScanPast(sc, "-->");
+        break;
+
+    case XML_CDATA_SECTION_NODE:
+        ok = fwselXMLScanLiteral(sc, "<![CDATA[") && fwselXMLScanPast(sc, "]]>");
+        break;
+
+    case XML_PI_NODE:
+        ok = fwselXMLScanLiteral(sc, "<?") && fwselXMLScanPast(sc, "?>");
+        break;
+
+    default:
+        break;
+    }
+
+    span->end = sc->pos;
+    return ok;
+}
+
+
+static void
+fwselXMLClearPrivate(xmlNode *node)
+{
+    for (; node; node = node->next) {
+        node->_private = NULL;
+        if (node->type == XML_ELEMENT_NODE)
+            fwselXMLClearPrivate(node->children);
+    }
+}
+
+
+static bool
+fwselXMLIsUTF8(const xmlDoc *doc)
+{
+    const char *enc = (const char *) doc->encoding;
+
+    return !enc || g_ascii_strcasecmp(enc, "UTF-8") == 0 ||
+           g_ascii_strcasecmp(enc, "UTF8") == 0;
+}
+
+
+/**
+ * fwselDomainXMLMap:
+ *
+ * Records, for every node of the parsed document, the bytes of the
+ * original text it came from.  When the text cannot be mapped (another
+ * encoding than UTF-8, or anything the scanner does not expect), the
+ * document is later written out in libvirt's own style instead.
+ */
+static void
+fwselDomainXMLMap(fwselDomainXML *doc, const char *xml, gsize length)
+{
+    g_autoptr(GPtrArray) spans = g_ptr_array_new_with_free_func((GDestroyNotify) fwselXMLSpanFree);
+    fwselXMLScanner sc = { xml, length, 0, spans };
+    xmlNode *cur;
+
+    if (!fwselXMLIsUTF8(doc->doc))
+        return;
+
+    fwselXMLScanLiteral(&sc, "\xEF\xBB\xBF");
+    if (length - sc.pos > 5 && memcmp(xml + sc.pos, "<?xml", 5) == 0 &&
+        g_ascii_isspace(xml[sc.pos + 5]) && !fwselXMLScanPast(&sc, "?>"))
+        goto unmapped;
+
+    for (cur = doc->doc->children; cur; cur = cur->next) {
+        fwselXMLScanBlank(&sc);
+        if (!fwselXMLScanNode(&sc, cur))
+            goto unmapped;
+    }
+    fwselXMLScanBlank(&sc);
+    if (sc.pos != length)
+        goto unmapped;
+
+    doc->text = g_strndup(xml, length);
+    doc->length = length;
+    doc->spans = g_steal_pointer(&spans);
+    return;
+
+ unmapped:
+    fwselXMLClearPrivate(doc->doc->children);
+}
+
+
 /**
  * fwselDomainXMLParse:
  * @name: where the text came from, for errors
@@ -480,6 +731,7 @@ fwselDomainXMLParse(const char *name,
     if (fwselDomainParse(&ctx, root, doc->dom) < 0)
         return NULL;
 
+    fwselDomainXMLMap(doc, xml, length);
     return g_steal_pointer(&doc);
 }
 
@@ -500,6 +752,22 @@ fwselDomainXMLLoad(const char *file, GError **error)
 /* Writing                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Records that @node's start tag (@attrs) or its children changed, so
+ * that it is not written back from the original text. */
+static void
+fwselXMLTouch(xmlNode *node, bool attrs)
+{
+    fwselXMLSpan *span = node ? node->_private : NULL;
+
+    if (!span)
+        return;
+    if (attrs)
+        span->attrsChanged = true;
+    else
+        span->contentChanged = true;
+}
+
+
 /* The whitespace that precedes @node on its line, or "" */
 static char *
 fwselXMLIndentOf(xmlNode *node)
@@ -514,6 +782,17 @@ fwselXMLIndentOf(xmlNode *node)
     if (!(nl = strrchr(text, '\n')))
         return g_strdup("");
     return g_strdup(nl + 1);
+}
+
+
+/* True when @node starts a line of its own */
+static bool
+fwselXMLOnOwnLine(xmlNode *node)
+{
+    xmlNode *prev = node->prev;
+
+    return prev && prev->type == XML_TEXT_NODE && prev->content &&
+           strchr((const char *) prev->content, '\n');
 }
 
 
@@ -573,22 +852,30 @@ fwselXMLInsert(xmlNode *parent, xmlNode *after, const char *name)
     xmlNode *node = xmlNewNode(NULL, BAD_CAST name);
     xmlNode *first;
 
-    if (after) {
+    fwselXMLTouch(parent, false);
+    first = fwselXMLFirstElement(parent);
+    if (first && !fwselXMLOnOwnLine(first)) {
+        /* children written on one line: keep it that way */
+        if (after)
+            xmlAddNextSibling(after, node);
+        else
+            xmlAddPrevSibling(first, node);
+    } else if (after) {
         xmlAddNextSibling(after, node);
         fwselXMLAddText(node, nlIndent, true);
-    } else if ((first = fwselXMLFirstElement(parent))) {
+    } else if (first) {
         xmlAddPrevSibling(first, node);
         fwselXMLAddText(first, nlIndent, true);
     } else {
         g_autofree char *outer = fwselXMLIndentOf(parent);
         g_autofree char *closing = g_strdup_printf("\n%s", outer);
+        xmlNode *last = parent->last;
 
-        /* drop whitespace-only content, then lay out afresh */
-        while (parent->children) {
-            xmlNode *c = parent->children;
-
-            xmlUnlinkNode(c);
-            xmlFreeNode(c);
+        /* the new element goes last, on its own line; whitespace before
+         * the end tag is laid out afresh, comments stay */
+        if (last && last->type == XML_TEXT_NODE && xmlIsBlankNode(last)) {
+            xmlUnlinkNode(last);
+            xmlFreeNode(last);
         }
         xmlAddChild(parent, xmlNewText(BAD_CAST nlIndent));
         xmlAddChild(parent, node);
@@ -640,16 +927,22 @@ fwselXMLEnsureOsChild(xmlNode *os, const char *name)
 }
 
 
+/* Sets (or, for NULL or "", removes) an attribute; a value that does
+ * not change leaves the element untouched. */
 static void
 fwselXMLSetProp(xmlNode *node, const char *name, const char *value)
 {
-    if (value && *value) {
-        xmlSetProp(node, BAD_CAST name, BAD_CAST value);
-    } else {
-        xmlAttr *attr = xmlHasProp(node, BAD_CAST name);
+    g_autofree char *old = fwselXMLProp(node, name);
+    xmlAttr *attr;
 
-        if (attr)
-            xmlRemoveProp(attr);
+    if (value && *value) {
+        if (g_strcmp0(old, value) == 0)
+            return;
+        xmlSetProp(node, BAD_CAST name, BAD_CAST value);
+        fwselXMLTouch(node, true);
+    } else if ((attr = xmlHasProp(node, BAD_CAST name))) {
+        xmlRemoveProp(attr);
+        fwselXMLTouch(node, true);
     }
 }
 
@@ -659,6 +952,7 @@ fwselXMLSetText(xmlNode *node, const char *text)
 {
     xmlNode *cur = node->children;
 
+    fwselXMLTouch(node, false);
     while (cur) {
         xmlNode *next = cur->next;
 
@@ -677,7 +971,7 @@ static void
 fwselDomainWriteLoader(xmlNode *os, const fwselLoader *loader)
 {
     xmlNode *node = fwselXMLEnsureOsChild(os, "loader");
-    const char *attrs[] = { "readonly", "secure", "stateless", "type", "format" };
+    const char *attrs[] = { "readonly", "secure", "type", "stateless", "format" };
     size_t i;
 
     /* this element is ours: lay its attributes out in libvirt's order */
@@ -685,8 +979,8 @@ fwselDomainWriteLoader(xmlNode *os, const fwselLoader *loader)
         fwselXMLSetProp(node, attrs[i], NULL);
     fwselXMLSetProp(node, "readonly", fwselTristateTypeToString(loader->readonly));
     fwselXMLSetProp(node, "secure", fwselTristateTypeToString(loader->secure));
-    fwselXMLSetProp(node, "stateless", fwselTristateTypeToString(loader->stateless));
     fwselXMLSetProp(node, "type", fwselLoaderTypeTypeToString(loader->type));
+    fwselXMLSetProp(node, "stateless", fwselTristateTypeToString(loader->stateless));
     fwselXMLSetProp(node, "format", fwselFormatTypeToString(loader->format));
     fwselXMLSetText(node, loader->path);
 }
@@ -697,14 +991,17 @@ fwselDomainWriteNvram(xmlNode *os, const fwselNvram *nvram)
 {
     xmlNode *node = fwselXMLEnsureOsChild(os, "nvram");
     xmlNode *source = fwselXMLChild(node, "source");
-    const char *attrs[] = { "template", "templateFormat", "format" };
+    const char *attrs[] = { "template", "templateFormat", "format", "type" };
+    g_autofree char *type = fwselXMLProp(node, "type");
     size_t i;
 
+    /* libvirt's order: template, templateFormat, format, type */
     for (i = 0; i < G_N_ELEMENTS(attrs); i++)
         fwselXMLSetProp(node, attrs[i], NULL);
     fwselXMLSetProp(node, "template", nvram->templatePath);
     fwselXMLSetProp(node, "templateFormat", fwselFormatTypeToString(nvram->templateFormat));
     fwselXMLSetProp(node, "format", fwselFormatTypeToString(nvram->format));
+    fwselXMLSetProp(node, "type", type);
 
     if (nvram->nonLocal)
         return;
@@ -720,6 +1017,7 @@ fwselDomainWriteNvram(xmlNode *os, const fwselNvram *nvram)
 static void
 fwselXMLRemove(xmlNode *node)
 {
+    fwselXMLTouch(node->parent, false);
     if (node->prev && node->prev->type == XML_TEXT_NODE) {
         xmlNode *ws = node->prev;
 
@@ -731,22 +1029,56 @@ fwselXMLRemove(xmlNode *node)
 }
 
 
-static void
-fwselDomainWriteFeature(xmlNode *firmware, const char *name, fwselTristate value)
+static xmlNode *
+fwselXMLFindFeature(xmlNode *firmware, const char *name)
 {
     xmlNode *cur;
-    xmlNode *last = NULL;
 
     for (cur = firmware->children; cur; cur = cur->next) {
         g_autofree char *n = NULL;
 
         if (cur->type != XML_ELEMENT_NODE || !xmlStrEqual(cur->name, BAD_CAST "feature"))
             continue;
-        last = cur;
         n = fwselXMLProp(cur, "name");
         if (n && g_str_equal(n, name))
-            break;
+            return cur;
     }
+    return NULL;
+}
+
+
+static xmlNode *
+fwselXMLLastElement(xmlNode *parent)
+{
+    xmlNode *cur;
+
+    for (cur = parent->last; cur; cur = cur->prev) {
+        if (cur->type == XML_ELEMENT_NODE)
+            return cur;
+    }
+    return NULL;
+}
+
+
+static xmlNode *
+fwselXMLPrevElement(xmlNode *node)
+{
+    for (node = node->prev; node; node = node->prev) {
+        if (node->type == XML_ELEMENT_NODE)
+            return node;
+    }
+    return NULL;
+}
+
+
+/* Sets <feature name=@name enabled=@value/> in <os><firmware>.  A new
+ * feature goes where libvirt writes it: enrolled-keys before
+ * secure-boot, anything else last. */
+static void
+fwselDomainWriteFeature(xmlNode *firmware, const char *name, fwselTristate value)
+{
+    xmlNode *cur = fwselXMLFindFeature(firmware, name);
+    xmlNode *next;
 
     if (value == FWSEL_TRISTATE_ABSENT) {
         if (cur)
@@ -755,29 +1087,34 @@ fwselDomainWriteFeature(xmlNode *firmware, const char *name, fwselTristate value
     }
 
     if (!cur) {
-        cur = fwselXMLInsert(firmware, last, "feature");
-        xmlSetProp(cur, BAD_CAST "enabled", BAD_CAST fwselTristateTypeToString(value));
-        xmlSetProp(cur, BAD_CAST "name", BAD_CAST name);
+        if (g_str_equal(name, "enrolled-keys") &&
+            (next = fwselXMLFindFeature(firmware, "secure-boot")))
+            cur = fwselXMLInsert(firmware, fwselXMLPrevElement(next), "feature");
+        else
+            cur = fwselXMLInsert(firmware, fwselXMLLastElement(firmware), "feature");
+        fwselXMLSetProp(cur, "enabled", fwselTristateTypeToString(value));
+        fwselXMLSetProp(cur, "name", name);
         return;
     }
-    xmlSetProp(cur, BAD_CAST "enabled", BAD_CAST fwselTristateTypeToString(value));
+    fwselXMLSetProp(cur, "enabled", fwselTristateTypeToString(value));
 }
 
 
 static void
 fwselDomainWriteSMM(xmlNode *root, xmlNode *os, fwselTristate smm)
 {
+    /* the <features> children libvirt writes before <smm> */
+    static const char *const before[] = { "acpi", "apic", "pae", "hap", "viridian",
+                                          "privnet", "hyperv", "kvm", "pvspinlock",
+                                          "capabilities", "pmu", "vmport", "gic", NULL };
     xmlNode *features = fwselXMLChild(root, "features");
     xmlNode *node;
 
     if (!features)
         features = fwselXMLInsert(root, os, "features");
-    if (!(node = fwselXMLChild(features, "smm"))) {
-        static const char *const any[] = { "acpi", "apic", "pae", "hap", "hyperv",
-                                           "kvm", "pvspinlock", "vmport", NULL };
-        node = fwselXMLInsert(features, fwselXMLLastOf(features, any), "smm");
-    }
-    xmlSetProp(node, BAD_CAST "state", BAD_CAST fwselSwitchTypeToString(smm));
+    if (!(node = fwselXMLChild(features, "smm")))
+        node = fwselXMLInsert(features, fwselXMLLastOf(features, before), "smm");
+    fwselXMLSetProp(node, "state", fwselSwitchTypeToString(smm));
 }
 
 
@@ -885,35 +1222,44 @@ fwselXMLQName(GString *out, xmlNs *ns, const xmlChar *name)
 }
 
 
+/* "<name attr='value' ..." without the closing '>' */
+static void
+fwselXMLFormatStartTag(GString *out, xmlNode *node)
+{
+    xmlAttr *attr;
+    xmlNs *ns;
+
+    g_string_append_c(out, '<');
+    fwselXMLQName(out, node->ns, node->name);
+    for (ns = node->nsDef; ns; ns = ns->next) {
+        g_string_append(out, " xmlns");
+        if (ns->prefix)
+            g_string_append_printf(out, ":%s", (const char *) ns->prefix);
+        g_string_append(out, "='");
+        fwselXMLEscape(out, (const char *) ns->href, true);
+        g_string_append_c(out, '\'');
+    }
+    for (attr = node->properties; attr; attr = attr->next) {
+        xmlChar *val = xmlNodeListGetString(node->doc, attr->children, 1);
+
+        g_string_append_c(out, ' ');
+        fwselXMLQName(out, attr->ns, attr->name);
+        g_string_append(out, "='");
+        fwselXMLEscape(out, val ? (const char *) val : "", true);
+        g_string_append_c(out, '\'');
+        xmlFree(val);
+    }
+}
+
+
 static void
 fwselXMLFormatNode(GString *out, xmlNode *node)
 {
     xmlNode *child;
-    xmlAttr *attr;
-    xmlNs *ns;
 
     switch (node->type) {
     case XML_ELEMENT_NODE:
-        g_string_append_c(out, '<');
-        fwselXMLQName(out, node->ns, node->name);
-        for (ns = node->nsDef; ns; ns = ns->next) {
-            g_string_append(out, " xmlns");
-            if (ns->prefix)
-                g_string_append_printf(out, ":%s", (const char *) ns->prefix);
-            g_string_append(out, "='");
-            fwselXMLEscape(out, (const char *) ns->href, true);
-            g_string_append_c(out, '\'');
-        }
-        for (attr = node->properties; attr; attr = attr->next) {
-            xmlChar *val = xmlNodeListGetString(node->doc, attr->children, 1);
-
-            g_string_append_c(out, ' ');
-            fwselXMLQName(out, attr->ns, attr->name);
-            g_string_append(out, "='");
-            fwselXMLEscape(out, val ? (const char *) val : "", true);
-            g_string_append_c(out, '\'');
-            xmlFree(val);
-        }
+        fwselXMLFormatStartTag(out, node);
         if (!node->children) {
             g_string_append(out, "/>");
             return;
@@ -954,17 +1300,111 @@ fwselXMLFormatNode(GString *out, xmlNode *node)
 }
 
 
+/* True when neither @node nor anything inside it changed since parsing */
+static bool
+fwselXMLIsPristine(xmlNode *node)
+{
+    fwselXMLSpan *span = node->_private;
+    xmlNode *child;
+
+    if (!span || span->attrsChanged || span->contentChanged)
+        return false;
+    if (node->type == XML_TEXT_NODE)
+        return g_strcmp0(span->text, (const char *) node->content) == 0;
+    if (node->type != XML_ELEMENT_NODE)
+        return true;
+    for (child = node->children; child; child = child->next) {
+        if (!fwselXMLIsPristine(child))
+            return false;
+    }
+    return true;
+}
+
+
+static void
+fwselXMLAppendOriginal(GString *out, const char *text, gsize start, gsize end)
+{
+    g_string_append_len(out, text + start, end - start);
+}
+
+
+/* Writes @node: unchanged parts as the original bytes, changed or new
+ * parts in libvirt's style. */
+static void
+fwselXMLEmit(GString *out, const char *text, xmlNode *node)
+{
+    fwselXMLSpan *span = node->_private;
+    bool hasChildren = node->children != NULL;
+    xmlNode *child;
+    gsize end;
+
+    if (span && fwselXMLIsPristine(node)) {
+        fwselXMLAppendOriginal(out, text, span->start, span->end);
+        return;
+    }
+    if (!span || node->type != XML_ELEMENT_NODE) {
+        fwselXMLFormatNode(out, node);
+        return;
+    }
+
+    if (span->attrsChanged) {
+        fwselXMLFormatStartTag(out, node);
+        if (!hasChildren) {
+            g_string_append(out, "/>");
+            return;
+        }
+        g_string_append_c(out, '>');
+    } else if (span->empty) {
+        if (!hasChildren) {
+            fwselXMLAppendOriginal(out, text, span->start, span->end);
+            return;
+        }
+        /* <name .../> gains children: keep the attributes as written */
+        for (end = span->tagEnd - 2; end > span->start && g_ascii_isspace(text[end - 1]); end--)
+            ;
+        fwselXMLAppendOriginal(out, text, span->start, end);
+        g_string_append_c(out, '>');
+    } else {
+        fwselXMLAppendOriginal(out, text, span->start, span->tagEnd);
+    }
+
+    for (child = node->children; child; child = child->next)
+        fwselXMLEmit(out, text, child);
+
+    if (span->empty) {
+        g_string_append(out, "</");
+        fwselXMLQName(out, node->ns, node->name);
+        g_string_append_c(out, '>');
+    } else {
+        fwselXMLAppendOriginal(out, text, span->closeStart, span->end);
+    }
+}
+
+
 /**
  * fwselDomainXMLFormat:
  *
- * Serialises the document the way libvirt writes domain XML: no XML
- * declaration, attributes in single quotes, whitespace as it was.
+ * Writes the document back.  Everything fwsel did not change is copied
+ * from the text that was read, byte for byte (XML declaration, comments,
+ * quoting, entities, whitespace); changed and new elements are written
+ * the way libvirt writes domain XML (attributes in single quotes, in
+ * libvirt's order).  A document that could not be mapped to its text is
+ * written entirely in libvirt's style, without an XML declaration.
  */
 char *
 fwselDomainXMLFormat(const fwselDomainXML *doc)
 {
     GString *out = g_string_new(NULL);
+    xmlNode *root = xmlDocGetRootElement(doc->doc);
+    fwselXMLSpan *span = root ? root->_private : NULL;
     xmlNode *cur;
+
+    if (doc->text && span) {
+        fwselXMLAppendOriginal(out, doc->text, 0, span->start);
+        fwselXMLEmit(out, doc->text, root);
+        fwselXMLAppendOriginal(out, doc->text, span->end, doc->length);
+        return g_string_free(out, FALSE);
+    }
 
     for (cur = doc->doc->children; cur; cur = cur->next) {
         fwselXMLFormatNode(out, cur);

@@ -59,6 +59,11 @@ fwselDomainValidate(const fwselDomain *dom, GError **error)
                             "<os><firmware> features only constrain automatic selection: "
                             "add firmware='efi' to <os>, or remove <firmware>");
 
+    if (dom->firmware == FWSEL_FIRMWARE_NONE && loader->present && !loader->path)
+        return fwselInvalid(error,
+                            "<loader> names no file and firmware= is not set: give the "
+                            "loader's path, or add firmware='efi' to <os> to have one selected");
+
     if (dom->enrolledKeys == FWSEL_TRISTATE_YES && dom->secureBoot == FWSEL_TRISTATE_NO)
         return fwselInvalid(error,
                             "enrolled-keys is enabled while secure-boot is disabled: keys "
@@ -75,6 +80,26 @@ fwselDomainValidate(const fwselDomain *dom, GError **error)
     if (loader->type == FWSEL_LOADER_TYPE_ROM && dom->nvram.present)
         return fwselInvalid(error,
                             "<loader type='rom'> has no varstore: remove <nvram> or use a pflash loader");
+
+    if (loader->type == FWSEL_LOADER_TYPE_ROM && loader->format == FWSEL_FORMAT_QCOW2)
+        return fwselInvalid(error,
+                            "<loader type='rom' format='qcow2'>: QEMU maps a ROM image as "
+                            "is, only raw works");
+
+    if (loader->stateless == FWSEL_TRISTATE_NO &&
+        (dom->firmware == FWSEL_FIRMWARE_BIOS ||
+         (dom->firmware == FWSEL_FIRMWARE_NONE && loader->type != FWSEL_LOADER_TYPE_PFLASH)))
+        return fwselInvalid(error,
+                            "<loader stateless='no'> asks for a varstore, which only EFI "
+                            "firmware in a pflash loader has");
+
+    if (loader->format && dom->nvram.format && loader->format != dom->nvram.format)
+        return fwselInvalid(error,
+                            "<loader format='%s'> and <nvram format='%s'> differ: the "
+                            "varstore is a %s image like the loader",
+                            fwselFormatTypeToString(loader->format),
+                            fwselFormatTypeToString(dom->nvram.format),
+                            fwselFormatTypeToString(loader->format));
 
     if (loader->type == FWSEL_LOADER_TYPE_ROM && loader->secure == FWSEL_TRISTATE_YES)
         return fwselInvalid(error,
@@ -219,6 +244,13 @@ fwselApplyDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
         loader->secure = FWSEL_TRISTATE_YES;
     }
 
+    /* A hand-written pflash loader that a descriptor describes becomes an
+     * automatic selection pinned to that build, as libvirt records it */
+    if (dom->firmware == FWSEL_FIRMWARE_NONE &&
+        loader->type == FWSEL_LOADER_TYPE_PFLASH &&
+        fwselDescriptorHasInterface(desc, FWSEL_INTERFACE_UEFI))
+        dom->firmware = FWSEL_FIRMWARE_EFI;
+
     /* Record what the chosen build is, so a later selection (or a reader)
      * knows.  Only automatic selection may carry these. */
     if (dom->firmware == FWSEL_FIRMWARE_EFI) {
@@ -259,6 +291,41 @@ fwselLegacyTemplate(const fwselHost *host, const char *loaderPath)
             return host->nvramPairs[i].nvram;
     }
     return NULL;
+}
+
+
+/* A hand-written pflash loader that no descriptor describes: the
+ * template may come from qemu.conf's nvram list, and the loader is taken
+ * to be raw, as libvirt does. */
+static void
+fwselFillLegacy(const fwselHost *host, fwselDomain *dom, GPtrArray *notes)
+{
+    fwselLoader *loader = &dom->loader;
+    const char *tmpl = NULL;
+
+    if (loader->path &&
+        loader->readonly != FWSEL_TRISTATE_NO &&
+        loader->stateless != FWSEL_TRISTATE_YES &&
+        (loader->format == FWSEL_FORMAT_NONE || loader->format == FWSEL_FORMAT_RAW))
+        tmpl = fwselLegacyTemplate(host, loader->path);
+
+    if (tmpl) {
+        loader->readonly = FWSEL_TRISTATE_YES;
+        if (!dom->nvram.templatePath && !dom->nvram.nonLocal) {
+            dom->nvram.present = true;
+            dom->nvram.templatePath = g_strdup(tmpl);
+        }
+    }
+    if (!loader->format)
+        loader->format = FWSEL_FORMAT_RAW;
+
+    if (!dom->nvram.templatePath && !dom->nvram.path && !dom->nvram.nonLocal &&
+        loader->readonly == FWSEL_TRISTATE_YES &&
+        loader->stateless != FWSEL_TRISTATE_YES)
+        g_ptr_array_add(notes,
+                        g_strdup_printf("no descriptor and no qemu.conf nvram entry "
+                                        "names %s: its varstore has no template and must "
+                                        "be created by hand", loader->path));
 }
 
 
@@ -352,20 +419,8 @@ fwselSelect(fwselHost *host,
                     request, reasons);
         g_strchomp((*error)->message);
         return NULL;
-    } else if (dom->loader.path && !dom->nvram.templatePath && !dom->nvram.nonLocal) {
-        const char *tmpl = fwselLegacyTemplate(host, dom->loader.path);
-
-        if (tmpl) {
-            out->nvram.present = true;
-            out->nvram.templatePath = g_strdup(tmpl);
-        } else if (dom->loader.readonly == FWSEL_TRISTATE_YES &&
-                   dom->loader.stateless != FWSEL_TRISTATE_YES &&
-                   !dom->nvram.path) {
-            g_ptr_array_add(sel->notes,
-                            g_strdup_printf("no descriptor and no qemu.conf nvram entry "
-                                            "names %s: its varstore has no template and must "
-                                            "be created by hand", dom->loader.path));
-        }
+    } else {
+        fwselFillLegacy(host, out, sel->notes);
     }
 
     if (fwselEnsureNvram(host, out, error) < 0)

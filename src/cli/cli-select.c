@@ -303,9 +303,11 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
     g_autoptr(fwselCatalog) catalog = NULL;
     g_autoptr(fwselDomainXML) doc = NULL;
     g_autoptr(fwselMatch) match = NULL;
+    g_autoptr(fwselSelection) sel = NULL;
     g_autoptr(GError) err = NULL;
+    g_autoptr(GError) selErr = NULL;
     const fwselDomain *dom;
-    const char *outcome;
+    g_autofree char *outcome = NULL;
     int ret = FWSEL_EXIT_OK;
 
     if (argc != 1)
@@ -320,18 +322,28 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
         return fwselCliFail(err);
 
     match = fwselMatchDomain(host, catalog, dom);
+    sel = fwselSelect(host, catalog, dom, &selErr);
 
     if (dom->firmware == FWSEL_FIRMWARE_NONE &&
         !(dom->loader.present && dom->loader.type == FWSEL_LOADER_TYPE_PFLASH)) {
-        outcome = "nothing to select: no firmware= and no pflash loader, the domain "
-                  "keeps the firmware it names (or QEMU's default)";
+        outcome = g_strdup("nothing to select: no firmware= and no pflash loader, the "
+                           "domain keeps the firmware it names (or QEMU's default)");
     } else if (match->chosen) {
-        outcome = "selected";
-    } else if (dom->firmware == FWSEL_FIRMWARE_NONE) {
-        outcome = "no descriptor describes this loader; qemu.conf's nvram list is used";
+        outcome = g_strdup("selected");
+    } else if (!sel) {
+        outcome = g_strdup(selErr->code == FWSEL_ERROR_NOMATCH ? "no match" : selErr->message);
+        ret = selErr->code == FWSEL_ERROR_NOMATCH ? FWSEL_EXIT_FAIL : FWSEL_EXIT_USAGE;
+    } else if (sel->notes->len > 0) {
+        outcome = g_strdup(g_ptr_array_index(sel->notes, 0));
+    } else if (dom->nvram.templatePath) {
+        outcome = g_strdup_printf("no descriptor describes this loader; the domain names "
+                                  "its varstore template %s", dom->nvram.templatePath);
+    } else if (sel->dom->nvram.templatePath) {
+        outcome = g_strdup_printf("no descriptor describes this loader; qemu.conf's nvram "
+                                  "list gives the varstore template %s",
+                                  sel->dom->nvram.templatePath);
     } else {
-        outcome = "no match";
-        ret = FWSEL_EXIT_FAIL;
+        outcome = g_strdup("no descriptor describes this loader");
     }
 
     if (cli->json) {
