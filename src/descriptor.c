@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <limits.h>
 #include <string.h>
 #include <json-c/json.h>
 
@@ -540,17 +541,28 @@ fwselJSONParse(fwselParseCtx *ctx,
         return NULL;
     }
 
+    if (length >= INT_MAX) {
+        fwselParseError(ctx, "(file)", "too large");
+        return NULL;
+    }
+
+    /* the terminating NUL is passed too: it ends a bare top-level number */
     tok = json_tokener_new();
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-    doc = json_tokener_parse_ex(tok, json, (int) length);
+    doc = json_tokener_parse_ex(tok, json, (int) length + 1);
     jerr = json_tokener_get_error(tok);
     end = json_tokener_get_parse_end(tok);
 
-    if (jerr == json_tokener_continue) {
+    if (jerr == json_tokener_continue ||
+        (jerr != json_tokener_success && end >= length)) {
         fwselParseError(ctx, "(file)", "invalid JSON: unexpected end of file");
         goto error;
     }
-    if (jerr != json_tokener_success || !doc) {
+    if (jerr == json_tokener_success && !doc) {
+        fwselParseError(ctx, "(file)", "expected a JSON object at the top level, got null");
+        goto error;
+    }
+    if (jerr != json_tokener_success) {
         fwselOffsetToLineColumn(json, end, &line, &column);
         fwselParseError(ctx, "(file)", "invalid JSON at line %zu column %zu: %s",
                         line, column, json_tokener_error_desc(jerr));
