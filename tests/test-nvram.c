@@ -1,0 +1,1771 @@
+/*
+ * test-nvram.c: per-domain varstores: crash safety, races, unsafe paths,
+ * odd templates, full disks, sparseness, qcow2 conversion, check and
+ * remove, and the virt-fwsel nvram command
+ *
+ * Environment (set by meson): NVRAM_HELPER (tests/nvram-helper),
+ * FWSEL_BIN (virt-fwsel), FWSEL_TESTS_DATA (tests-data).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fwsel.h"
+
+#define KiB 1024
+#define MiB (1024 * 1024)
+
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void
+nvramRemoveTree(const char *path)
+{
+    struct stat sb;
+
+    if (lstat(path, &sb) < 0)
+        return;
+    if (S_ISDIR(sb.st_mode)) {
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *name;
+
+        while (dir && (name = g_dir_read_name(dir))) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+
+            nvramRemoveTree(child);
+        }
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+
+typedef struct {
+    char *dir;          /* the test's scratch directory (no symlinks) */
+    char *mount;        /* a tmpfs mounted for the test, or NULL */
+} nvramFixture;
+
+
+static void
+nvramSetup(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *made = g_dir_make_tmp("fwsel-nvram-XXXXXX", NULL);
+
+    g_assert_nonnull(made);
+    /* the library refuses symlinked directory components */
+    fx->dir = realpath(made, NULL);
+    g_assert_nonnull(fx->dir);
+    fx->mount = NULL;
+}
+
+
+static void
+nvramTeardown(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    if (fx->mount) {
+        umount2(fx->mount, MNT_DETACH);
+        g_free(fx->mount);
+    }
+    nvramRemoveTree(fx->dir);
+    free(fx->dir);
+}
+
+
+/* Mounts a tmpfs of @size at DIR/@name; NULL (test skipped) if we cannot */
+static const char *
+nvramMountTmpfs(nvramFixture *fx, const char *name, const char *size)
+{
+    g_autofree char *path = g_build_filename(fx->dir, name, NULL);
+    g_autofree char *opts = g_strdup_printf("size=%s,mode=0755", size);
+
+    g_assert_cmpint(mkdir(path, 0755), ==, 0);
+    if (mount("tmpfs", path, "tmpfs", 0, opts) < 0) {
+        g_autofree char *msg = g_strdup_printf("cannot mount a tmpfs (%s): needs root",
+                                               g_strerror(errno));
+        g_test_skip(msg);
+        return NULL;
+    }
+    fx->mount = g_steal_pointer(&path);
+    return fx->mount;
+}
+
+
+/* Whether a tmpfs can be mounted here, without skipping the test */
+static bool
+nvramCanMount(const nvramFixture *fx)
+{
+    g_autofree char *path = g_build_filename(fx->dir, "probe", NULL);
+    bool ok;
+
+    g_assert_cmpint(mkdir(path, 0755), ==, 0);
+    ok = mount("tmpfs", path, "tmpfs", 0, "size=64k") == 0;
+    if (ok)
+        umount2(path, MNT_DETACH);
+    rmdir(path);
+    return ok;
+}
+
+
+static char *
+nvramPath(const nvramFixture *fx, const char *name)
+{
+    return g_build_filename(fx->dir, name, NULL);
+}
+
+
+static char *
+nvramMkdir(const nvramFixture *fx, const char *name)
+{
+    char *path = nvramPath(fx, name);
+
+    g_assert_cmpint(g_mkdir_with_parents(path, 0755), ==, 0);
+    return path;
+}
+
+
+static void
+nvramFillRandom(char *buf, size_t len, GRand *rand)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        buf[i] = (char) g_rand_int_range(rand, 1, 256);
+}
+
+
+/*
+ * A template of @size bytes: zeros except @dataLen random bytes at
+ * @dataOff.  With @writeZeros the zeros are written too (not holes).
+ */
+static void
+nvramMakeTemplate(const char *path, off_t size, off_t dataOff, size_t dataLen,
+                  guint32 seed, bool writeZeros)
+{
+    g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
+    g_autofree char *buf = g_malloc0(MAX(dataLen, (size_t) MiB));
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    off_t off;
+
+    g_assert_cmpint(fd, >=, 0);
+    if (writeZeros) {
+        for (off = 0; off < size; off += MiB)
+            g_assert_cmpint(pwrite(fd, buf, MIN((off_t) MiB, size - off), off), >, 0);
+    }
+    nvramFillRandom(buf, dataLen, rand);
+    if (dataLen)
+        g_assert_cmpint(pwrite(fd, buf, dataLen, dataOff), ==, (ssize_t) dataLen);
+    g_assert_cmpint(ftruncate(fd, size), ==, 0);
+    close(fd);
+}
+
+
+static void
+nvramWriteFile(const char *path, const char *contents, gsize len)
+{
+    g_autoptr(GError) err = NULL;
+
+    g_assert_true(g_file_set_contents(path, contents, len, &err));
+}
+
+
+static bool
+nvramSameContents(const char *a, const char *b)
+{
+    g_autofree char *ca = NULL;
+    g_autofree char *cb = NULL;
+    gsize la;
+    gsize lb;
+
+    if (!g_file_get_contents(a, &ca, &la, NULL) || !g_file_get_contents(b, &cb, &lb, NULL))
+        return false;
+    return la == lb && memcmp(ca, cb, la) == 0;
+}
+
+
+static bool
+nvramExists(const char *path)
+{
+    struct stat sb;
+
+    return lstat(path, &sb) == 0;
+}
+
+
+static int
+nvramCmpName(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+
+/* The names in @dir, sorted, joined by spaces */
+static char *
+nvramListDir(const char *dir)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    g_assert_nonnull(d);
+    while ((name = g_dir_read_name(d)))
+        g_ptr_array_add(names, g_strdup(name));
+    g_ptr_array_sort(names, nvramCmpName);
+    g_ptr_array_add(names, NULL);
+    return g_strjoinv(" ", (char **) names->pdata);
+}
+
+
+static const fwselNvramOwner nvramNoChown = { false, 0, 0 };
+
+
+static int
+nvramCopy(const char *tmpl, fwselFormat srcFmt, const char *dir, const char *name,
+          fwselFormat dstFmt, unsigned int flags, GError **err)
+{
+    return fwselNvramCopy(tmpl, srcFmt, dir, name, dstFmt, &nvramNoChown, flags, NULL, err);
+}
+
+
+static bool
+nvramHaveQemuImg(void)
+{
+    g_autofree char *bin = g_find_program_in_path("qemu-img");
+
+    return bin != NULL;
+}
+
+
+static const char *
+nvramEnv(const char *name)
+{
+    const char *val = g_getenv(name);
+
+    if (!val)
+        g_error("%s is not set: run this test through meson", name);
+    return val;
+}
+
+
+/* ---- create, basics --------------------------------------------------- */
+
+static void
+testCreateBasic(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *tmpl = nvramPath(fx, "VARS.fd");
+    g_autofree char *dir = nvramMkdir(fx, "nvram");
+    g_autofree char *final = g_build_filename(dir, "guest_VARS.fd", NULL);
+    g_autofree char *listing = NULL;
+    g_autoptr(GError) err = NULL;
+    struct stat before;
+    struct stat after;
+
+    nvramMakeTemplate(tmpl, 528 * KiB, 4 * KiB, 200 * KiB, 1, false);
+    umask(022);
+
+    g_assert_cmpint(nvramCopy(tmpl, FWSEL_FORMAT_RAW, dir, "guest_VARS.fd",
+                              FWSEL_FORMAT_RAW, 0, &err), ==, FWSEL_NVRAM_CREATED);
+    g_assert_no_error(err);
+    g_assert_true(nvramSameContents(tmpl, final));
+    g_assert_cmpint(lstat(final, &before), ==, 0);
+    g_assert_cmpint(before.st_mode & 07777, ==, 0600);
+    g_assert_cmpint(before.st_nlink, ==, 1);
+
+    /* an existing file is left alone, even one that differs */
+    nvramWriteFile(final, "user data", 9);
+    g_assert_cmpint(lstat(final, &before), ==, 0);
+    g_assert_cmpint(nvramCopy(tmpl, FWSEL_FORMAT_RAW, dir, "guest_VARS.fd",
+                              FWSEL_FORMAT_RAW, 0, &err), ==, FWSEL_NVRAM_EXISTED);
+    g_assert_cmpint(lstat(final, &after), ==, 0);
+    g_assert_cmpint(before.st_ino, ==, after.st_ino);
+    g_assert_cmpint(before.st_mtim.tv_nsec, ==, after.st_mtim.tv_nsec);
+
+    /* a migration destination refuses it */
+    g_assert_cmpint(nvramCopy(tmpl, FWSEL_FORMAT_RAW, dir, "guest_VARS.fd",
+                              FWSEL_FORMAT_RAW, FWSEL_NVRAM_INCOMING, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_EXISTS);
+    g_assert_nonnull(strstr(err->message, "migration destination"));
+    g_clear_error(&err);
+
+    {
+        g_autofree char *contents = NULL;
+
+        g_assert_true(g_file_get_contents(final, &contents, NULL, NULL));
+        g_assert_cmpstr(contents, ==, "user data");
+    }
+    listing = nvramListDir(dir);
+    g_assert_cmpstr(listing, ==, "guest_VARS.fd");
+}
+
+
+static void
+testCreateOwner(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *tmpl = nvramPath(fx, "VARS.fd");
+    g_autofree char *dir = nvramMkdir(fx, "nvram");
+    g_autofree char *final = g_build_filename(dir, "g_VARS.fd", NULL);
+    g_autoptr(GError) err = NULL;
+    fwselNvramOwner owner;
+    struct stat sb;
+
+    if (geteuid() != 0) {
+        g_test_skip("chown needs root");
+        return;
+    }
+    nvramMakeTemplate(tmpl, 64 * KiB, 0, 64 * KiB, 2, false);
+    g_assert_cmpint(fwselNvramOwnerParse("12345:54321", &owner, &err), ==, 0);
+    g_assert_true(owner.chown);
+    g_assert_cmpint(fwselNvramCopy(tmpl, FWSEL_FORMAT_RAW, dir, "g_VARS.fd", FWSEL_FORMAT_RAW,
+                                   &owner, 0, NULL, &err), ==, FWSEL_NVRAM_CREATED);
+    g_assert_cmpint(lstat(final, &sb), ==, 0);
+    g_assert_cmpint(sb.st_uid, ==, 12345);
+    g_assert_cmpint(sb.st_gid, ==, 54321);
+    g_assert_cmpint(sb.st_mode & 07777, ==, 0600);
+
+    g_assert_cmpint(fwselNvramOwnerParse("root", &owner, &err), ==, 0);
+    g_assert_cmpint(owner.uid, ==, 0);
+    g_assert_cmpint(fwselNvramOwnerParse("+0:+0", &owner, &err), ==, 0);
+    g_assert_cmpint(fwselNvramOwnerParse("no-such-user-fwsel:root", &owner, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_INVALID);
+    g_clear_error(&err);
+    g_assert_cmpint(fwselNvramOwnerParse("a:b:c", &owner, &err), ==, -1);
+    g_clear_error(&err);
+    g_assert_cmpint(fwselNvramOwnerParse(":root", &owner, &err), ==, -1);
+}
+
+
+/* ---- unsafe paths ----------------------------------------------------- */
+
+static void
+testSymlinkFinal(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *tmpl = nvramPath(fx, "VARS.fd");
+    g_autofree char *victim = nvramPath(fx, "victim");
+    g_autofree char *dir = nvramMkdir(fx, "nvram");
+    g_autofree char *final = g_build_filename(dir, "g_VARS.fd", NULL);
+    g_autofree char *listing = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *contents = NULL;
+    unsigned int flags[] = { 0, FWSEL_NVRAM_INCOMING, FWSEL_NVRAM_REPLACE,
+                             FWSEL_NVRAM_REPLACE | FWSEL_NVRAM_BACKUP };
+    size_t i;
+
+    nvramMakeTemplate(tmpl, 64 * KiB, 0, 64 * KiB, 3, false);
+    nvramWriteFile(victim, "precious", 8);
+    g_assert_cmpint(symlink(victim, final), ==, 0);
+
+    for (i = 0; i < G_N_ELEMENTS(flags); i++) {
+        g_assert_cmpint(nvramCopy(tmpl, FWSEL_FORMAT_RAW, dir, "g_VARS.fd",
+                                  FWSEL_FORMAT_RAW, flags[i], &err), ==, -1);
+        g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
+        g_assert_nonnull(strstr(err->message, "symbolic link"));
+        g_clear_error(&err);
+    }
+
+    g_assert_true(g_file_get_contents(victim, &contents, NULL, NULL));
+    g_assert_cmpstr(contents, ==, "precious");
+    g_assert_true(g_file_test(final, G_FILE_TEST_IS_SYMLINK));
+    listing = nvramListDir(dir);
+    g_assert_cmpstr(listing, ==, "g_VARS.fd");
+}
+
+
+static void
+testSymlinkDir(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *tmpl = nvramPath(fx, "VARS.fd");
+    g_autofree char *real = nvramMkdir(fx, "real/nvram");
+    g_autofree char *link = nvramPath(fx, "link");
+    g_autofree char *viaLink = g_build_filename(link, "nvram", NULL);
+    g_autofree char *link2 = nvramPath(fx, "link2");
+    g_autofree char *listing = NULL;
+    g_autoptr(GError) err = NULL;
+
+    nvramMakeTemplate(tmpl, 64 * KiB, 0, 64 * KiB, 4, false);
+    g_assert_cmpint(symlink("real", link), ==, 0);
+
+    g_assert_cmpint(nvramCopy(tmpl, FWSEL_FORMAT_RAW, viaLink, "g_VARS.fd",
+                              FWSEL_FORMAT_RAW, 0, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
+    g_assert_nonnull(strstr(err->message, "link is a symbolic link"));
+    g_clear_error(&err);
+
+    /* the last component too */
+    g_assert_cmpint(symlink("real/nvram", link2), ==, 0);
+    g_assert_cmpint(nvramCopy(tmpl, FWSEL_FORMAT_RAW, link2, "g_VARS.fd",
+                              FWSEL_FORMAT_RAW, FWSEL_NVRAM_REPLACE, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
+    g_clear_error(&err);
+
+    listing = nvramListDir(real);
+    g_assert_cmpstr(listing, ==, "");
+}
+
+
+/* ---- odd templates ---------------------------------------------------- */
+
+static void
+testTemplateFifo(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *fifo = nvramPath(fx, "VARS.fd");
+    g_autofree char *dir = nvramMkdir(fx, "nvram");
+    g_autofree char *listing = NULL;
+    g_autoptr(GError) err = NULL;
+
+    g_assert_cmpint(mkfifo(fifo, 0644), ==, 0);
+    /* with no writer, a blocking open would hang here forever */
+    g_assert_cmpint(nvramCopy(fifo, FWSEL_FORMAT_RAW, dir, "g_VARS.fd",
+                              FWSEL_FORMAT_RAW, 0, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_INVALID);
+    g_assert_nonnull(strstr(err->message, "is a FIFO, not a regular file"));
+    listing = nvramListDir(dir);
+    g_assert_cmpstr(listing, ==, "");
+}
+
+
+static void
+testTemplateDir(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *tdir = nvramMkdir(fx, "VARS.fd");
+    g_autofree char *dir = nvramMkdir(fx, "nvram");
+    g_autofree char *old = g_build_filename(dir, "g_VARS.fd", NULL);
+    g_autofree char *listing = NULL;
+    g_autofree char *contents = NULL;
+    g_autoptr(GError) err = NULL;
+
+    g_assert_cmpint(nvramCopy(tdir, FWSEL_FORMAT_RAW, dir, "g_VARS.fd",
+                              FWSEL_FORMAT_RAW, 0, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_INVALID);
+    g_assert_nonnull(strstr(err->message, "is a directory, not a regular file"));
+    g_clear_error(&err);
+
+    /* reset keeps the previous file */
+    nvramWriteFile(old, "old vars", 8);
+    g_assert_cmpint(nvramCopy(tdir, FWSEL_FORMAT_RAW, dir, "g_VARS.fd",
+                              FWSEL_FORMAT_RAW, FWSEL_NVRAM_REPLACE, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_INVALID);
+    g_assert_true(g_file_get_contents(old, &contents, NULL, NULL));
+    g_assert_cmpstr(contents, ==, "old vars");
+    listing = nvramListDir(dir);
+    g_assert_cmpstr(listing, ==, "g_VARS.fd");
+}
+
+
+typedef struct {
+    const char *tmpl;
+    bool shrink;
+    bool done;
+} nvramSabotage;
+
+
+static void
+nvramSabotageHook(const char *step, void *opaque)
+{
+    nvramSabotage *s = opaque;
+
+    if (s->done || !g_str_equal(step, "data"))
+        return;
+    s->done = true;
+    if (s->shrink)
+        g_assert_cmpint(truncate(s->tmpl, 100 * KiB), ==, 0);
+    else
+        g_assert_cmpint(unlink(s->tmpl), ==, 0);
+}
+
+
+static void
+nvramSabotageRun(nvramFixture *fx, bool shrink, bool reset)
+{
+    g_autofree char *tmpl = nvramPath(fx, "VARS.fd");
+    g_autofree char *dir = nvramMkdir(fx, "nvram");
+    g_autofree char *old = g_build_filename(dir, "g_VARS.fd", NULL);
+    g_autofree char *listing = NULL;
+    g_autofree char *contents = NULL;
+    g_autoptr(GError) err = NULL;
+    nvramSabotage s = { tmpl, shrink, false };
+
+    /* several chunks, so the copy is under way when the hook strikes */
+    nvramMakeTemplate(tmpl, 512 * KiB, 0, 512 * KiB, 5, false);
+    if (reset)
+        nvramWriteFile(old, "old vars", 8);
+
+    fwselNvramSetTestHook(nvramSabotageHook, &s);
+    g_assert_cmpint(nvramCopy(tmpl, FWSEL_FORMAT_RAW, dir, "g_VARS.fd", FWSEL_FORMAT_RAW,
+                              reset ? FWSEL_NVRAM_REPLACE : 0, &err), ==, -1);
+    fwselNvramSetTestHook(NULL, NULL);
+    g_assert_true(s.done);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_IO);
+    g_test_message("%s", err->message);
+    g_assert_true(strstr(err->message, shrink ? "shrank" : "removed or replaced"));
+
+    listing = nvramListDir(dir);
+    if (reset) {
+        g_assert_cmpstr(listing, ==, "g_VARS.fd");
+        g_assert_true(g_file_get_contents(old, &contents, NULL, NULL));
+        g_assert_cmpstr(contents, ==, "old vars");
+    } else {
+        g_assert_cmpstr(listing, ==, "");
+    }
+}
+
+
+static void
+testTemplateVanish(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    nvramSabotageRun(fx, false, false);
+}
+
+
+static void
+testTemplateVanishReset(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    nvramSabotageRun(fx, false, true);
+}
+
+
+static void
+testTemplateShrink(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    nvramSabotageRun(fx, true, false);
+}
+
+
+static void
+testTemplateShrinkReset(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    nvramSabotageRun(fx, true, true);
+}
+
+
+/* ---- full disk -------------------------------------------------------- */
+
+static void
+testFullDisk(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *tmpl = nvramPath(fx, "VARS.fd");
+    g_autofree char *old = NULL;
+    g_autofree char *oldCopy = nvramPath(fx, "old-copy");
+    g_autofree char *listing = NULL;
+    g_autoptr(GError) err = NULL;
+    const char *dir;
+
+    if (!(dir = nvramMountTmpfs(fx, "small", "256k")))
+        return;
+    old = g_build_filename(dir, "g_VARS.fd", NULL);
+    nvramMakeTemplate(tmpl, 2 * MiB, 0, 2 * MiB, 6, false);
+
+    g_assert_cmpint(nvramCopy(tmpl, FWSEL_FORMAT_RAW, dir, "g_VARS.fd",
+                              FWSEL_FORMAT_RAW, 0, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_IO);
+    g_assert_nonnull(strstr(err->message, g_strerror(ENOSPC)));
+    g_test_message("%s", err->message);
+    g_clear_error(&err);
+    listing = nvramListDir(dir);
+    g_assert_cmpstr(listing, ==, "");
+    g_clear_pointer(&listing, g_free);
+
+    /* reset: the old varstore survives a full disk */
+    nvramMakeTemplate(oldCopy, 64 * KiB, 0, 64 * KiB, 7, false);
+    nvramMakeTemplate(old, 64 * KiB, 0, 64 * KiB, 7, false);
+    g_assert_cmpint(nvramCopy(tmpl, FWSEL_FORMAT_RAW, dir, "g_VARS.fd", FWSEL_FORMAT_RAW,
+                              FWSEL_NVRAM_REPLACE | FWSEL_NVRAM_BACKUP, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_IO);
+    g_assert_true(nvramSameContents(old, oldCopy));
+    listing = nvramListDir(dir);
+    g_assert_cmpstr(listing, ==, "g_VARS.fd");
+}
+
+
+/* ---- sparseness ------------------------------------------------------- */
+
+static void
+nvramSparseRun(const char *tmpl, const char *dir)
+{
+    g_autofree char *final = g_build_filename(dir, "g_VARS.fd", NULL);
+    g_autoptr(GError) err = NULL;
+    struct stat sb;
+
+    g_assert_cmpint(nvramCopy(tmpl, FWSEL_FORMAT_RAW, dir, "g_VARS.fd",
+                              FWSEL_FORMAT_RAW, 0, &err), ==, FWSEL_NVRAM_CREATED);
+    g_assert_no_error(err);
+    g_assert_cmpint(stat(final, &sb), ==, 0);
+    g_assert_cmpint(sb.st_size, ==, 64 * MiB);
+    g_test_message("%s: 64 MiB template with 1 MiB of data: %lld KiB allocated",
+                   dir, (long long) sb.st_blocks * 512 / KiB);
+    g_assert_cmpint((gint64) sb.st_blocks * 512, <=, 2 * MiB);
+    g_assert_true(nvramSameContents(tmpl, final));
+    g_assert_cmpint(unlink(final), ==, 0);
+}
+
+
+static void
+testSparse(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *holey = nvramPath(fx, "holey.fd");
+    g_autofree char *dense = nvramPath(fx, "dense.fd");
+    g_autofree char *dir = nvramMkdir(fx, "nvram");
+    struct stat sb;
+    const char *tmpfs;
+
+    /* a template whose zeros are holes, and one whose zeros are written */
+    nvramMakeTemplate(holey, 64 * MiB, 16 * MiB, 1 * MiB, 8, false);
+    nvramMakeTemplate(dense, 64 * MiB, 16 * MiB, 1 * MiB, 8, true);
+    g_assert_cmpint(stat(dense, &sb), ==, 0);
+    g_test_message("dense template: %lld KiB allocated", (long long) sb.st_blocks * 512 / KiB);
+
+    nvramSparseRun(holey, dir);
+    nvramSparseRun(dense, dir);
+
+    /* an 8 MiB tmpfs only holds the copy if it stays sparse */
+    if ((tmpfs = nvramMountTmpfs(fx, "tmpfs", "8m"))) {
+        nvramSparseRun(holey, tmpfs);
+        nvramSparseRun(dense, tmpfs);
+    }
+}
+
+
+/* ---- qcow2 <-> raw ---------------------------------------------------- */
+
+static bool
+nvramQemuImg(const char *const *args, char **out)
+{
+    g_autofree char *bin = g_find_program_in_path("qemu-img");
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autofree char *err = NULL;
+    int status;
+
+    g_assert_nonnull(bin);
+    g_ptr_array_add(argv, bin);
+    for (; *args; args++)
+        g_ptr_array_add(argv, (char *) *args);
+    g_ptr_array_add(argv, NULL);
+    if (!g_spawn_sync(NULL, (char **) argv->pdata, NULL, 0, NULL, NULL, out, &err,
+                      &status, NULL))
+        return false;
+    if (!g_spawn_check_wait_status(status, NULL)) {
+        g_test_message("qemu-img: %s", err);
+        return false;
+    }
+    return true;
+}
+
+
+static void
+testConvert(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *tmpl = nvramPath(fx, "VARS.fd");
+    g_autofree char *dir = nvramMkdir(fx, "nvram");
+    g_autofree char *qcow = g_build_filename(dir, "g_VARS.qcow2", NULL);
+    g_autofree char *back = g_build_filename(dir, "back_VARS.fd", NULL);
+    g_autofree char *info = NULL;
+    g_autofree char *rawInfo = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (!nvramHaveQemuImg()) {
+        g_test_skip("qemu-img is not installed (qemu-utils)");
+        return;
+    }
+    nvramMakeTemplate(tmpl, 528 * KiB, 64 * KiB, 300 * KiB, 9, false);
+
+    g_assert_cmpint(nvramCopy(tmpl, FWSEL_FORMAT_RAW, dir, "g_VARS.qcow2",
+                              FWSEL_FORMAT_QCOW2, 0, &err), ==, FWSEL_NVRAM_CREATED);
+    g_assert_no_error(err);
+    {
+        const char *check[] = { "check", "-f", "qcow2", qcow, NULL };
+        const char *inf[] = { "info", "--output=json", qcow, NULL };
+        g_autofree char *checkOut = NULL;
+
+        g_assert_true(nvramQemuImg(check, &checkOut));
+        g_assert_true(nvramQemuImg(inf, &info));
+    }
+    g_assert_nonnull(strstr(info, "\"format\": \"qcow2\""));
+    g_assert_nonnull(strstr(info, "\"virtual-size\": 540672"));
+
+    /* and back: byte for byte the template */
+    g_assert_cmpint(nvramCopy(qcow, FWSEL_FORMAT_QCOW2, dir, "back_VARS.fd",
+                              FWSEL_FORMAT_RAW, 0, &err), ==, FWSEL_NVRAM_CREATED);
+    g_assert_no_error(err);
+    g_assert_true(nvramSameContents(tmpl, back));
+    {
+        const char *inf[] = { "info", "--output=json", back, NULL };
+
+        g_assert_true(nvramQemuImg(inf, &rawInfo));
+    }
+    g_assert_nonnull(strstr(rawInfo, "\"format\": \"raw\""));
+
+    /* qcow2 to qcow2 is a plain copy that stays valid */
+    g_assert_cmpint(nvramCopy(qcow, FWSEL_FORMAT_QCOW2, dir, "copy_VARS.qcow2",
+                              FWSEL_FORMAT_QCOW2, FWSEL_NVRAM_REPLACE, &err), ==,
+                    FWSEL_NVRAM_CREATED);
+    {
+        g_autofree char *copy = g_build_filename(dir, "copy_VARS.qcow2", NULL);
+        const char *check[] = { "check", "-f", "qcow2", copy, NULL };
+        g_autofree char *checkOut = NULL;
+
+        g_assert_true(nvramQemuImg(check, &checkOut));
+        g_assert_true(nvramSameContents(qcow, copy));
+    }
+}
+
+
+/* ---- reset ------------------------------------------------------------ */
+
+static void
+testResetBackup(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *tmpl = nvramPath(fx, "VARS.fd");
+    g_autofree char *dir = nvramMkdir(fx, "nvram");
+    g_autofree char *final = g_build_filename(dir, "g_VARS.fd", NULL);
+    g_autofree char *backup = NULL;
+    g_autofree char *contents = NULL;
+    g_autofree char *listing = NULL;
+    g_autofree char *expected = NULL;
+    g_autoptr(GError) err = NULL;
+
+    nvramMakeTemplate(tmpl, 128 * KiB, 0, 100 * KiB, 10, false);
+    nvramWriteFile(final, "enrolled keys", 13);
+
+    g_assert_cmpint(fwselNvramCopy(tmpl, FWSEL_FORMAT_RAW, dir, "g_VARS.fd", FWSEL_FORMAT_RAW,
+                                   &nvramNoChown, FWSEL_NVRAM_REPLACE | FWSEL_NVRAM_BACKUP,
+                                   &backup, &err), ==, FWSEL_NVRAM_REPLACED);
+    g_assert_no_error(err);
+    g_assert_nonnull(backup);
+    g_assert_true(g_str_has_prefix(backup, final));
+    g_assert_true(g_str_has_prefix(backup + strlen(final), ".bak-"));
+    g_assert_true(nvramSameContents(tmpl, final));
+    g_assert_true(g_file_get_contents(backup, &contents, NULL, NULL));
+    g_assert_cmpstr(contents, ==, "enrolled keys");
+    listing = nvramListDir(dir);
+    {
+        g_autofree char *base = g_path_get_basename(backup);
+
+        expected = g_strdup_printf("g_VARS.fd %s", base);
+    }
+    g_assert_cmpstr(listing, ==, expected);
+
+    /* without --backup the old one is gone; without a file, reset creates */
+    g_clear_pointer(&backup, g_free);
+    g_assert_cmpint(fwselNvramCopy(tmpl, FWSEL_FORMAT_RAW, dir, "new_VARS.fd",
+                                   FWSEL_FORMAT_RAW, &nvramNoChown, FWSEL_NVRAM_REPLACE,
+                                   &backup, &err), ==, FWSEL_NVRAM_CREATED);
+    g_assert_null(backup);
+}
+
+
+/* ---- running the helper ----------------------------------------------- */
+
+typedef struct {
+    bool killed;
+    char *lastStep;     /* the last step reached, or "" */
+    char *result;       /* "created", ..., "error ..." or NULL when killed */
+} nvramRun;
+
+
+static void
+nvramRunClear(nvramRun *run)
+{
+    g_free(run->lastStep);
+    g_free(run->result);
+}
+
+
+static void
+nvramParseOutput(const char *out, nvramRun *run)
+{
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    char **l;
+
+    run->lastStep = g_strdup("");
+    run->result = NULL;
+    for (l = lines; *l; l++) {
+        if (g_str_has_prefix(*l, "step ")) {
+            g_free(run->lastStep);
+            run->lastStep = g_strdup(*l + 5);
+        } else if (g_str_has_prefix(*l, "result ")) {
+            run->result = g_strdup(*l + 7);
+        } else if (g_str_has_prefix(*l, "error ")) {
+            run->result = g_strdup(*l);
+        }
+    }
+}
+
+
+static GPtrArray *
+nvramHelperArgv(const char *op, const char *tmpl, const char *srcFmt, const char *dir,
+                const char *dstFmt)
+{
+    GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
+
+    g_ptr_array_add(argv, g_strdup(nvramEnv("NVRAM_HELPER")));
+    g_ptr_array_add(argv, g_strdup(op));
+    g_ptr_array_add(argv, g_strdup(tmpl));
+    g_ptr_array_add(argv, g_strdup(srcFmt));
+    g_ptr_array_add(argv, g_strdup(dir));
+    g_ptr_array_add(argv, g_strdup("g_VARS.fd"));
+    g_ptr_array_add(argv, g_strdup(dstFmt));
+    return argv;
+}
+
+
+/*
+ * Reads @pid's steps from @outFd until it ends; @killAfterUs >= 0 sends
+ * SIGKILL after that long unless it has finished by then.  @firstStepUs,
+ * when not NULL, receives how long it took to reach its first step.
+ */
+static void
+nvramCollect(GPid pid, int outFd, gint64 start, gint64 killAfterUs, nvramRun *run,
+             gint64 *firstStepUs)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    bool sent = killAfterUs < 0;
+    char buf[4096];
+    int status;
+
+    for (;;) {
+        struct pollfd pfd = { outFd, POLLIN, 0 };
+        struct timespec ts;
+        gint64 left = start + killAfterUs - g_get_monotonic_time();
+        ssize_t n;
+        int ready;
+
+        if (!sent && left <= 0) {
+            kill(pid, SIGKILL);
+            sent = true;
+        }
+        ts.tv_sec = left / G_USEC_PER_SEC;
+        ts.tv_nsec = (left % G_USEC_PER_SEC) * 1000;
+        ready = ppoll(&pfd, 1, sent ? NULL : &ts, NULL);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        g_assert_cmpint(ready, >=, 0);
+        if (ready == 0)
+            continue;
+        n = read(outFd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (firstStepUs && out->len == 0)
+            *firstStepUs = g_get_monotonic_time() - start;
+        g_string_append_len(out, buf, n);
+    }
+    close(outFd);
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+
+    nvramParseOutput(out->str, run);
+    run->killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+    if (!run->killed) {
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            g_error("nvram copy process failed: %s", out->str);
+        g_assert_nonnull(run->result);
+    }
+}
+
+
+/* Runs nvram-helper (a program of its own) to its end */
+static void
+nvramHelperRun(GPtrArray *argv, nvramRun *run)
+{
+    g_autoptr(GError) err = NULL;
+    GPid pid;
+    int outFd;
+
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv->pdata, NULL,
+                                           G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                                           NULL, &outFd, NULL, &err));
+    g_ptr_array_remove_index(argv, argv->len - 1);
+    nvramCollect(pid, outFd, g_get_monotonic_time(), -1, run, NULL);
+}
+
+
+/* One copy for a forked child */
+typedef struct {
+    const char *tmpl;
+    const char *dir;
+    fwselFormat dstFmt;
+    unsigned int flags;
+} nvramJob;
+
+typedef struct {
+    int out;
+    unsigned int delayUs;
+} nvramChildState;
+
+
+static void
+nvramChildSay(int fd, const char *a, const char *b)
+{
+    g_autofree char *line = g_strdup_printf("%s %s\n", a, b);
+
+    if (write(fd, line, strlen(line)) < 0)
+        _exit(3);
+}
+
+
+static void
+nvramChildHook(const char *step, void *opaque)
+{
+    nvramChildState *st = opaque;
+
+    nvramChildSay(st->out, "step", step);
+    g_usleep(st->delayUs);
+}
+
+
+/*
+ * Runs @job in a forked child, steps slowed by @delayUs, killed from
+ * here after @killAfterUs.  Forking (no exec) keeps the hundreds of runs
+ * cheap, even in sanitizer builds; the child leaves with _exit.
+ */
+static void
+nvramForkRun(const nvramJob *job, unsigned int delayUs, gint64 killAfterUs,
+             nvramRun *run, gint64 *firstStepUs)
+{
+    gint64 start = g_get_monotonic_time();
+    int fds[2];
+    pid_t pid;
+
+    /* fork is only safe here while this process has one thread */
+    {
+        g_autofree char *tasks = nvramListDir("/proc/self/task");
+
+        g_assert_null(strchr(tasks, ' '));
+    }
+    g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
+    g_assert_cmpint(pid = fork(), >=, 0);
+    if (pid == 0) {
+        nvramChildState st = { fds[1], delayUs };
+        GError *err = NULL;
+        int ret;
+
+        close(fds[0]);
+        fwselNvramSetTestHook(nvramChildHook, &st);
+        ret = fwselNvramCopy(job->tmpl, FWSEL_FORMAT_RAW, job->dir, "g_VARS.fd", job->dstFmt,
+                             &nvramNoChown, job->flags, NULL, &err);
+        if (ret < 0)
+            nvramChildSay(fds[1], "error", err->message);
+        else
+            nvramChildSay(fds[1], "result", fwselNvramResultTypeToString(ret));
+        _exit(ret < 0 ? 1 : 0);
+    }
+    close(fds[1]);
+    nvramCollect(pid, fds[0], start, killAfterUs, run, firstStepUs);
+}
+
+
+/* ---- crash safety ----------------------------------------------------- */
+
+typedef struct {
+    const char *op;             /* "create" or "reset" */
+    const char *dstFmt;
+    unsigned int runs;
+    unsigned int killed;
+    unsigned int completed;
+    unsigned int absent;        /* final path: nothing */
+    unsigned int isOld;         /* the old file, untouched */
+    unsigned int isNew;         /* a complete copy */
+    unsigned int strays;        /* temporary names left by a kill */
+    GHashTable *lastSteps;      /* step -> count, for killed runs */
+} nvramCrashStats;
+
+
+/* The varstore as the guest sees it: raw bytes, via qemu-img for qcow2 */
+static bool
+nvramSameVars(const char *file, const char *fmt, const char *expect, const char *scratch)
+{
+    const char *args[] = { "convert", "-f", "qcow2", "-O", "raw", file, scratch, NULL };
+    g_autofree char *out = NULL;
+
+    if (g_str_equal(fmt, "raw"))
+        return nvramSameContents(file, expect);
+    unlink(scratch);
+    return nvramQemuImg(args, &out) && nvramSameContents(scratch, expect);
+}
+
+
+static void
+nvramCrashVerify(nvramCrashStats *st, const nvramRun *run, const char *dir,
+                 const char *tmpl, const char *oldCopy, const char *scratch)
+{
+    g_autofree char *final = g_build_filename(dir, "g_VARS.fd", NULL);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+
+    st->runs++;
+    if (run->killed) {
+        st->killed++;
+        g_hash_table_insert(st->lastSteps, g_strdup(run->lastStep),
+                            GUINT_TO_POINTER(GPOINTER_TO_UINT(
+                                g_hash_table_lookup(st->lastSteps, run->lastStep)) + 1));
+    } else {
+        st->completed++;
+        g_assert_cmpstr(run->result, ==, oldCopy ? "replaced" : "created");
+    }
+
+    if (!nvramExists(final)) {
+        /* reset never leaves the path empty */
+        g_assert_null(oldCopy);
+        g_assert_true(run->killed);
+        st->absent++;
+    } else if (oldCopy && nvramSameContents(final, oldCopy)) {
+        g_assert_true(run->killed);
+        st->isOld++;
+    } else if (nvramSameVars(final, st->dstFmt, tmpl, scratch)) {
+        st->isNew++;
+    } else {
+        g_error("%s %s: %s is neither absent, the old file nor a complete copy "
+                "(killed after step '%s')", st->op, st->dstFmt, final, run->lastStep);
+    }
+
+    /* an unnamed O_TMPFILE vanishes with the process; reset's temporary
+     * name exists between "linked" and "renamed" only */
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+
+        if (g_str_equal(name, "g_VARS.fd"))
+            continue;
+        if (!oldCopy || !g_str_has_prefix(name, ".fwsel-") || !run->killed ||
+            !(g_str_equal(run->lastStep, "synced") || g_str_equal(run->lastStep, "linked") ||
+              g_str_equal(run->lastStep, "backup")))
+            g_error("%s: stray file %s after a run killed after step '%s'", st->op, name,
+                    run->lastStep);
+        st->strays++;
+        unlink(path);
+    }
+}
+
+
+static void
+nvramCrashReport(nvramCrashStats *st)
+{
+    g_autoptr(GString) steps = g_string_new(NULL);
+    GHashTableIter iter;
+    gpointer key;
+    gpointer value;
+
+    g_hash_table_iter_init(&iter, st->lastSteps);
+    while (g_hash_table_iter_next(&iter, &key, &value))
+        g_string_append_printf(steps, " %s=%u", *(char *) key ? (char *) key : "(none)",
+                               GPOINTER_TO_UINT(value));
+    g_test_message("crash %s -> %s: %u runs, %u killed, %u completed; final path: "
+                   "%u absent, %u old file, %u complete new copy, 0 partial; "
+                   "%u temporary names cleaned; killed after step:%s",
+                   st->op, st->dstFmt, st->runs, st->killed, st->completed, st->absent,
+                   st->isOld, st->isNew, st->strays, steps->str);
+}
+
+
+/* Before each run: the old file for reset, nothing for create */
+static void
+nvramCrashPrepare(const char *final, const char *oldCopy)
+{
+    g_autofree char *contents = NULL;
+    gsize len;
+
+    unlink(final);
+    if (!oldCopy)
+        return;
+    g_assert_true(g_file_get_contents(oldCopy, &contents, &len, NULL));
+    nvramWriteFile(final, contents, len);
+}
+
+
+static void
+nvramCrashRun(nvramFixture *fx, const char *op, const char *dstFmt,
+              unsigned int randomRuns, guint32 seed)
+{
+    g_autofree char *tmpl = nvramPath(fx, "VARS.fd");
+    g_autofree char *oldCopy = NULL;
+    g_autofree char *scratch = nvramPath(fx, "scratch.raw");
+    g_autofree char *dir = NULL;
+    g_autofree char *final = NULL;
+    g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
+    g_autoptr(GHashTable) lastSteps = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                                            g_free, NULL);
+    nvramCrashStats st = { op, dstFmt, 0, 0, 0, 0, 0, 0, 0, lastSteps };
+    bool reset = g_str_equal(op, "reset");
+    unsigned int steps;
+    unsigned int k;
+    gint64 fullUs;
+    gint64 firstUs = 0;
+    nvramJob job = { tmpl, NULL, fwselFormatTypeFromString(dstFmt),
+                     reset ? FWSEL_NVRAM_REPLACE : 0 };
+
+    /* SIGKILL does not lose the page cache, so fsync does not matter to
+     * what these runs show; a tmpfs keeps its cost (and that of a busy
+     * disk) out of the run time.  Elsewhere, the scratch directory. */
+    if (geteuid() == 0 && nvramCanMount(fx))
+        dir = g_strdup(nvramMountTmpfs(fx, "nvram", "16m"));
+    else
+        dir = nvramMkdir(fx, "nvram");
+    final = g_build_filename(dir, "g_VARS.fd", NULL);
+    job.dir = dir;
+
+    /* data, a hole, data: several chunks and a hole to keep */
+    nvramMakeTemplate(tmpl, 512 * KiB, 0, 256 * KiB + 123, seed, false);
+    {
+        int fd = open(tmpl, O_WRONLY | O_CLOEXEC);
+
+        g_assert_cmpint(pwrite(fd, "end", 3, 512 * KiB - 3), ==, 3);
+        close(fd);
+    }
+    if (reset) {
+        oldCopy = nvramPath(fx, "old.fd");
+        nvramMakeTemplate(oldCopy, 512 * KiB, 0, 512 * KiB, seed + 1, false);
+    }
+
+    /* kill at step 1, 2, ... until a run gets through: every step, each
+     * run a program of its own (nvram-helper) that kills itself */
+    for (steps = 1;; steps++) {
+        g_autoptr(GPtrArray) argv = nvramHelperArgv(op, tmpl, "raw", dir, dstFmt);
+        nvramRun run;
+        bool killed;
+
+        nvramCrashPrepare(final, oldCopy);
+        g_ptr_array_add(argv, g_strdup("--kill-at"));
+        g_ptr_array_add(argv, g_strdup_printf("%u", steps));
+        nvramHelperRun(argv, &run);
+        nvramCrashVerify(&st, &run, dir, tmpl, oldCopy, scratch);
+        killed = run.killed;
+        nvramRunClear(&run);
+        if (!killed)
+            break;
+        g_assert_cmpuint(steps, <, 200);
+    }
+
+    /* then SIGKILL from outside at random moments (forked children,
+     * steps slowed a little); one clean run first to time them */
+    {
+        nvramRun run;
+        gint64 start = g_get_monotonic_time();
+
+        nvramCrashPrepare(final, oldCopy);
+        nvramForkRun(&job, 300, -1, &run, &firstUs);
+        fullUs = g_get_monotonic_time() - start;
+        g_assert_false(run.killed);
+        nvramRunClear(&run);
+    }
+    for (k = 0; k < randomRuns; k++) {
+        nvramRun run;
+
+        nvramCrashPrepare(final, oldCopy);
+        /* from a little before the first step to the end */
+        nvramForkRun(&job, 300, g_rand_int_range(rand, firstUs / 2, (gint32) fullUs + 1),
+                     &run, NULL);
+        nvramCrashVerify(&st, &run, dir, tmpl, oldCopy, scratch);
+        nvramRunClear(&run);
+    }
+
+    g_test_message("crash %s -> %s: in %s (%s)", op, dstFmt, dir,
+                   fx->mount ? "tmpfs" : "scratch directory");
+    nvramCrashReport(&st);
+    g_assert_cmpuint(st.runs, ==, steps + randomRuns);
+}
+
+
+static void
+testCrashCreate(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    nvramCrashRun(fx, "create", "raw", 200, 11);
+}
+
+
+static void
+testCrashReset(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    nvramCrashRun(fx, "reset", "raw", 200, 12);
+}
+
+
+static void
+testCrashCreateQcow2(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    if (!nvramHaveQemuImg()) {
+        g_test_skip("qemu-img is not installed (qemu-utils)");
+        return;
+    }
+    nvramCrashRun(fx, "create", "qcow2", 30, 13);
+}
+
+
+/* ---- racing creators -------------------------------------------------- */
+
+static void
+testRace(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *tmpl = nvramPath(fx, "VARS.fd");
+    g_autofree char *dir = nvramMkdir(fx, "nvram");
+    g_autofree char *final = g_build_filename(dir, "g_VARS.fd", NULL);
+    unsigned int round;
+
+    nvramMakeTemplate(tmpl, 256 * KiB, 0, 200 * KiB, 14, false);
+
+    for (round = 0; round < 10; round++) {
+        g_autofree char *listing = NULL;
+        g_autofree char *barrier = NULL;
+        g_autoptr(GError) err = NULL;
+        int ready[2];
+        int go[2];
+        GPid pids[2];
+        int outs[2];
+        unsigned int created = 0;
+        unsigned int existed = 0;
+        char c[2];
+        int i;
+
+        /* both creators wait, file complete, just before linking it */
+        g_assert_cmpint(pipe(ready), ==, 0);
+        g_assert_cmpint(pipe(go), ==, 0);
+        barrier = g_strdup_printf("%d,%d", ready[1], go[0]);
+        unlink(final);
+
+        for (i = 0; i < 2; i++) {
+            g_autoptr(GPtrArray) argv = nvramHelperArgv("create", tmpl, "raw", dir, "raw");
+
+            g_ptr_array_add(argv, g_strdup("--barrier"));
+            g_ptr_array_add(argv, g_strdup(barrier));
+            g_ptr_array_add(argv, NULL);
+            g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv->pdata, NULL,
+                                                   G_SPAWN_DO_NOT_REAP_CHILD |
+                                                   G_SPAWN_LEAVE_DESCRIPTORS_OPEN,
+                                                   NULL, NULL, &pids[i], NULL, &outs[i],
+                                                   NULL, &err));
+        }
+        close(ready[1]);
+        close(go[0]);
+        g_assert_cmpint(read(ready[0], c, 1), ==, 1);
+        g_assert_cmpint(read(ready[0], c + 1, 1), ==, 1);
+        g_assert_cmpint(write(go[1], "gg", 2), ==, 2);
+        close(ready[0]);
+        close(go[1]);
+
+        for (i = 0; i < 2; i++) {
+            g_autoptr(GString) out = g_string_new(NULL);
+            nvramRun run;
+            char buf[1024];
+            ssize_t n;
+            int status;
+
+            while ((n = read(outs[i], buf, sizeof(buf))) > 0)
+                g_string_append_len(out, buf, n);
+            close(outs[i]);
+            g_assert_cmpint(waitpid(pids[i], &status, 0), ==, pids[i]);
+            g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+            nvramParseOutput(out->str, &run);
+            /* both reached the barrier with a complete file */
+            g_assert_nonnull(strstr(out->str, "step synced"));
+            if (g_strcmp0(run.result, "created") == 0)
+                created++;
+            else if (g_strcmp0(run.result, "existed") == 0)
+                existed++;
+            else
+                g_error("racing creator: unexpected outcome: %s", out->str);
+            nvramRunClear(&run);
+        }
+        g_assert_cmpuint(created, ==, 1);
+        g_assert_cmpuint(existed, ==, 1);
+        g_assert_true(nvramSameContents(tmpl, final));
+        listing = nvramListDir(dir);
+        g_assert_cmpstr(listing, ==, "g_VARS.fd");
+    }
+    g_test_message("10 rounds of two creators released together at the link: "
+                   "each round 1 created, 1 existed, 1 complete file");
+}
+
+
+/* ---- domain level: check, remove, paths ------------------------------- */
+
+typedef struct {
+    fwselHost *host;
+    fwselDomain *dom;
+    char *final;        /* on disk */
+    char *tmplDisk;
+} nvramDomainFx;
+
+
+static void
+nvramDomainInit(nvramDomainFx *d, const nvramFixture *fx, fwselFormat fmt)
+{
+    g_autofree char *ovmf = nvramMkdir(fx, "usr/share/OVMF");
+
+    d->host = fwselHostNew(fx->dir, false);
+    g_free(d->host->qemuUser);
+    g_free(d->host->qemuGroup);
+    d->host->qemuUser = g_strdup("root");
+    d->host->qemuGroup = g_strdup("root");
+
+    d->dom = fwselDomainNew();
+    d->dom->name = g_strdup("guest");
+    d->dom->nvram.present = true;
+    d->dom->nvram.templatePath = g_strdup("/usr/share/OVMF/OVMF_VARS_4M.fd");
+    d->dom->nvram.templateFormat = FWSEL_FORMAT_RAW;
+    d->dom->nvram.format = fmt;
+    d->dom->nvram.path = fwselNvramDefaultPath(d->host, d->dom, NULL);
+    g_assert_nonnull(d->dom->nvram.path);
+    d->final = fwselHostPath(d->host, d->dom->nvram.path);
+    d->tmplDisk = g_build_filename(ovmf, "OVMF_VARS_4M.fd", NULL);
+    nvramMakeTemplate(d->tmplDisk, 528 * KiB, 0, 300 * KiB, 15, false);
+}
+
+
+static void
+nvramDomainClear(nvramDomainFx *d)
+{
+    fwselHostFree(d->host);
+    fwselDomainFree(d->dom);
+    g_free(d->final);
+    g_free(d->tmplDisk);
+}
+
+
+static char *
+nvramCheckText(nvramDomainFx *d, int expect)
+{
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) err = NULL;
+
+    g_assert_cmpint(fwselNvramCheck(d->host, d->dom, problems, &err), ==, expect);
+    g_assert_no_error(err);
+    g_ptr_array_add(problems, NULL);
+    return g_strjoinv("\n", (char **) problems->pdata);
+}
+
+
+static void
+testDomainCheck(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    nvramDomainFx d;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *victim = nvramPath(fx, "elsewhere");
+    fwselNvramOwner owner = { false, 0, 0 };
+
+    nvramDomainInit(&d, fx, FWSEL_FORMAT_RAW);
+
+    text = nvramCheckText(&d, FWSEL_NVRAM_ABSENT);
+    g_assert_cmpstr(text, ==, "");
+    g_clear_pointer(&text, g_free);
+
+    /* create makes the NVRAM directory under the root */
+    g_assert_cmpint(fwselNvramCreate(d.host, d.dom, &owner, 0, &err), ==,
+                    FWSEL_NVRAM_CREATED);
+    g_assert_no_error(err);
+    g_assert_true(nvramSameContents(d.tmplDisk, d.final));
+    text = nvramCheckText(&d, FWSEL_NVRAM_EXISTED);
+    g_assert_cmpstr(text, ==, "");
+    g_clear_pointer(&text, g_free);
+
+    /* wrong size, wrong mode, wrong owner, an extra link: each reported */
+    g_assert_cmpint(truncate(d.final, 4 * MiB), ==, 0);
+    g_assert_cmpint(chmod(d.final, 0646), ==, 0);
+    if (geteuid() == 0)
+        g_assert_cmpint(chown(d.final, 4242, 4242), ==, 0);
+    {
+        g_autofree char *extra = g_strdup_printf("%s.extra", d.final);
+
+        g_assert_cmpint(link(d.final, extra), ==, 0);
+    }
+    text = nvramCheckText(&d, FWSEL_NVRAM_EXISTED);
+    g_test_message("%s", text);
+    g_assert_nonnull(strstr(text, "is 4194304 bytes, its template "
+                                  "/usr/share/OVMF/OVMF_VARS_4M.fd is 540672"));
+    g_assert_nonnull(strstr(text, "mode 0646 gives other users access"));
+    g_assert_nonnull(strstr(text, "has 2 hard links"));
+    if (geteuid() == 0)
+        g_assert_nonnull(strstr(text, "owned by uid 4242, neither root nor the QEMU user root"));
+    g_clear_pointer(&text, g_free);
+
+    /* a qcow2 file where raw is declared */
+    g_assert_cmpint(fwselNvramReset(d.host, d.dom, &owner, 0, NULL, &err), ==,
+                    FWSEL_NVRAM_REPLACED);
+    {
+        int fd = open(d.final, O_WRONLY | O_CLOEXEC);
+
+        g_assert_cmpint(pwrite(fd, "QFI\xfb", 4, 0), ==, 4);
+        close(fd);
+    }
+    text = nvramCheckText(&d, FWSEL_NVRAM_EXISTED);
+    g_test_message("%s", text);
+    g_assert_nonnull(strstr(text, "is a qcow2 image, but the domain declares format='raw'"));
+    g_clear_pointer(&text, g_free);
+
+    /* a symlink: reported, not followed */
+    unlink(d.final);
+    nvramWriteFile(victim, "x", 1);
+    g_assert_cmpint(symlink(victim, d.final), ==, 0);
+    text = nvramCheckText(&d, FWSEL_NVRAM_EXISTED);
+    g_assert_cmpstr(text, ==, "/var/lib/libvirt/qemu/nvram/guest_VARS.fd: "
+                              "is a symbolic link, not a regular file");
+    g_clear_pointer(&text, g_free);
+
+    nvramDomainClear(&d);
+}
+
+
+static void
+testDomainQcow2(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    nvramDomainFx d;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *text = NULL;
+    fwselNvramOwner owner = { false, 0, 0 };
+
+    if (!nvramHaveQemuImg()) {
+        g_test_skip("qemu-img is not installed (qemu-utils)");
+        return;
+    }
+    nvramDomainInit(&d, fx, FWSEL_FORMAT_QCOW2);
+    g_assert_true(g_str_has_suffix(d.dom->nvram.path, "/guest_VARS.qcow2"));
+    g_assert_cmpint(fwselNvramCreate(d.host, d.dom, &owner, 0, &err), ==,
+                    FWSEL_NVRAM_CREATED);
+    g_assert_no_error(err);
+    text = nvramCheckText(&d, FWSEL_NVRAM_EXISTED);
+    g_assert_cmpstr(text, ==, "");
+    g_clear_pointer(&text, g_free);
+
+    /* a raw file where qcow2 is declared; the size still fits */
+    g_assert_cmpint(unlink(d.final), ==, 0);
+    nvramMakeTemplate(d.final, 528 * KiB, 0, 4 * KiB, 16, false);
+    g_assert_cmpint(chmod(d.final, 0600), ==, 0);
+    text = nvramCheckText(&d, FWSEL_NVRAM_EXISTED);
+    g_assert_cmpstr(text, ==, "/var/lib/libvirt/qemu/nvram/guest_VARS.qcow2: is a raw "
+                              "image, but the domain declares format='qcow2'");
+    nvramDomainClear(&d);
+}
+
+
+static void
+testDomainRemove(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    nvramDomainFx d;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *other = nvramMkdir(fx, "srv/vars");
+    g_autofree char *otherFile = g_build_filename(other, "guest.fd", NULL);
+    g_autofree char *victim = nvramPath(fx, "victim");
+    fwselNvramOwner owner = { false, 0, 0 };
+
+    nvramDomainInit(&d, fx, FWSEL_FORMAT_RAW);
+
+    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, 0, &err), ==, FWSEL_NVRAM_ABSENT);
+    g_assert_cmpint(fwselNvramCreate(d.host, d.dom, &owner, 0, &err), ==,
+                    FWSEL_NVRAM_CREATED);
+    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, 0, &err), ==, FWSEL_NVRAM_REMOVED);
+    g_assert_false(nvramExists(d.final));
+    g_assert_true(nvramExists(d.tmplDisk));
+
+    /* a symlink at the path: refused, its target kept */
+    nvramWriteFile(victim, "x", 1);
+    g_assert_cmpint(symlink(victim, d.final), ==, 0);
+    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, 0, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
+    g_clear_error(&err);
+    g_assert_true(nvramExists(victim));
+    g_assert_true(nvramExists(d.final));
+    unlink(d.final);
+
+    /* outside the NVRAM directory: only when the domain names the path */
+    g_free(d.dom->nvram.path);
+    d.dom->nvram.path = g_strdup("/srv/vars/guest.fd");
+    nvramWriteFile(otherFile, "x", 1);
+    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, 0, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
+    g_assert_nonnull(strstr(err->message, "outside the NVRAM directory"));
+    g_clear_error(&err);
+    g_assert_true(nvramExists(otherFile));
+    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, FWSEL_NVRAM_EXPLICIT_PATH, &err), ==,
+                    FWSEL_NVRAM_REMOVED);
+    g_assert_false(nvramExists(otherFile));
+
+    /* never the template, even when named */
+    g_free(d.dom->nvram.path);
+    d.dom->nvram.path = g_strdup(d.dom->nvram.templatePath);
+    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, FWSEL_NVRAM_EXPLICIT_PATH, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
+    g_clear_error(&err);
+    g_assert_true(nvramExists(d.tmplDisk));
+
+    /* a path that climbs out is refused before anything is touched */
+    g_free(d.dom->nvram.path);
+    d.dom->nvram.path = g_strdup("/var/lib/libvirt/qemu/nvram/../../../../victim");
+    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, FWSEL_NVRAM_EXPLICIT_PATH, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
+    g_clear_error(&err);
+    g_assert_cmpint(fwselNvramCreate(d.host, d.dom, &owner, 0, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
+    g_clear_error(&err);
+    g_assert_true(nvramExists(victim));
+
+    nvramDomainClear(&d);
+}
+
+
+static void
+testDomainNames(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autoptr(fwselHost) host = fwselHostNew(fx->dir, false);
+    g_autofree char *longName = g_strnfill(241, 'a');
+    const char *bad[] = { "../escape", "a/b", "..", ".", "", longName };
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(fwselDomain) dom = fwselDomainNew();
+        g_autoptr(GError) err = NULL;
+        g_autofree char *path = NULL;
+
+        dom->name = g_strdup(bad[i]);
+        path = fwselNvramDefaultPath(host, dom, &err);
+        g_assert_null(path);
+        g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
+    }
+}
+
+
+/* ---- the command ------------------------------------------------------ */
+
+typedef struct {
+    int status;
+    char *out;
+    char *err;
+} nvramCmd;
+
+
+static void
+nvramCmdClear(nvramCmd *c)
+{
+    g_free(c->out);
+    g_free(c->err);
+}
+
+
+static void
+nvramFwsel(nvramCmd *c, const char *root, const char *const *args)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) err = NULL;
+    int status;
+
+    g_ptr_array_add(argv, (char *) nvramEnv("FWSEL_BIN"));
+    g_ptr_array_add(argv, (char *) "--root");
+    g_ptr_array_add(argv, (char *) root);
+    g_ptr_array_add(argv, (char *) "--no-qemu-probe");
+    for (; *args; args++)
+        g_ptr_array_add(argv, (char *) *args);
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_sync(NULL, (char **) argv->pdata, NULL, 0, NULL, NULL,
+                               &c->out, &c->err, &status, &err));
+    c->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+
+static void
+testCommand(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *host = g_build_filename(nvramEnv("FWSEL_TESTS_DATA"), "hosts",
+                                             "debian-bookworm", NULL);
+    g_autofree char *root = nvramPath(fx, "root");
+    g_autofree char *xml = nvramPath(fx, "guest.xml");
+    g_autofree char *evil = nvramPath(fx, "evil.xml");
+    g_autofree char *final = NULL;
+    g_autofree char *tmpl = NULL;
+    const char *cp[] = { "cp", "-a", host, root, NULL };
+    const char *domain =
+        "<domain type='kvm'>\n"
+        "  <name>guest</name>\n"
+        "  <os firmware='efi'>\n"
+        "    <type arch='x86_64' machine='q35'>hvm</type>\n"
+        "  </os>\n"
+        "</domain>\n";
+    nvramCmd c;
+    int status;
+
+    g_assert_true(g_spawn_sync(NULL, (char **) cp, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                               NULL, NULL, &status, NULL));
+    g_assert_true(g_spawn_check_wait_status(status, NULL));
+    nvramWriteFile(xml, domain, strlen(domain));
+    final = g_build_filename(root, "var/lib/libvirt/qemu/nvram/guest_VARS.fd", NULL);
+    tmpl = g_build_filename(root, "usr/share/OVMF/OVMF_VARS_4M.ms.fd", NULL);
+
+    {
+        const char *a[] = { "--owner", "0:0", "nvram", "create", xml, NULL };
+
+        nvramFwsel(&c, root, a);
+        g_assert_cmpint(c.status, ==, 0);
+        g_assert_cmpstr(c.out, ==, "created /var/lib/libvirt/qemu/nvram/guest_VARS.fd from "
+                                   "/usr/share/OVMF/OVMF_VARS_4M.ms.fd\n");
+        g_assert_true(nvramSameContents(final, tmpl));
+        nvramCmdClear(&c);
+    }
+    {
+        const char *a[] = { "--owner", "0:0", "nvram", "create", xml, NULL };
+
+        nvramFwsel(&c, root, a);
+        g_assert_cmpint(c.status, ==, 0);
+        g_assert_cmpstr(c.out, ==, "/var/lib/libvirt/qemu/nvram/guest_VARS.fd already "
+                                   "exists: left alone\n");
+        nvramCmdClear(&c);
+    }
+    {
+        const char *a[] = { "--incoming", "nvram", "create", xml, NULL };
+
+        nvramFwsel(&c, root, a);
+        g_assert_cmpint(c.status, ==, 1);
+        g_assert_nonnull(strstr(c.err, "a migration destination never touches an existing "
+                                       "varstore"));
+        nvramCmdClear(&c);
+    }
+    {
+        const char *a[] = { "nvram", "check", xml, NULL };
+
+        nvramFwsel(&c, root, a);
+        g_assert_cmpint(c.status, ==, 0);
+        g_assert_cmpstr(c.out, ==, "/var/lib/libvirt/qemu/nvram/guest_VARS.fd: ok\n");
+        nvramCmdClear(&c);
+    }
+
+    /* a varstore of the wrong size: check fails, select warns, exits 0 */
+    g_assert_cmpint(truncate(final, 8192), ==, 0);
+    {
+        const char *a[] = { "nvram", "check", xml, NULL };
+
+        nvramFwsel(&c, root, a);
+        g_assert_cmpint(c.status, ==, 1);
+        g_assert_nonnull(strstr(c.out, "guest_VARS.fd: is 8192 bytes, its template "
+                                       "/usr/share/OVMF/OVMF_VARS_4M.ms.fd is 2048"));
+        nvramCmdClear(&c);
+    }
+    {
+        const char *a[] = { "select", xml, NULL };
+
+        nvramFwsel(&c, root, a);
+        g_assert_cmpint(c.status, ==, 0);
+        g_assert_nonnull(strstr(c.err, "virt-fwsel: warning: existing varstore does not "
+                                       "fit: /var/lib/libvirt/qemu/nvram/guest_VARS.fd: is "
+                                       "8192 bytes"));
+        g_assert_nonnull(strstr(c.out, "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.ms.fd'"));
+        nvramCmdClear(&c);
+    }
+    {
+        const char *a[] = { "--owner", "0:0", "--backup", "nvram", "reset", xml, NULL };
+
+        nvramFwsel(&c, root, a);
+        g_assert_cmpint(c.status, ==, 0);
+        g_assert_nonnull(strstr(c.out, "replaced /var/lib/libvirt/qemu/nvram/guest_VARS.fd "
+                                       "with a fresh copy of "
+                                       "/usr/share/OVMF/OVMF_VARS_4M.ms.fd\n"
+                                       "the old varstore is kept as "
+                                       "/var/lib/libvirt/qemu/nvram/guest_VARS.fd.bak-"));
+        g_assert_true(nvramSameContents(final, tmpl));
+        nvramCmdClear(&c);
+    }
+    {
+        const char *a[] = { "nvram", "remove", xml, NULL };
+
+        nvramFwsel(&c, root, a);
+        g_assert_cmpint(c.status, ==, 0);
+        g_assert_cmpstr(c.out, ==, "removed /var/lib/libvirt/qemu/nvram/guest_VARS.fd\n");
+        g_assert_false(nvramExists(final));
+        nvramCmdClear(&c);
+    }
+    {
+        const char *a[] = { "nvram", "check", xml, NULL };
+
+        nvramFwsel(&c, root, a);
+        g_assert_cmpint(c.status, ==, 1);
+        g_assert_nonnull(strstr(c.out, "does not exist"));
+        nvramCmdClear(&c);
+    }
+    {
+        const char *a[] = { "--backup", "nvram", "create", xml, NULL };
+
+        nvramFwsel(&c, root, a);
+        g_assert_cmpint(c.status, ==, 2);
+        g_assert_nonnull(strstr(c.err, "--backup only applies to nvram reset"));
+        nvramCmdClear(&c);
+    }
+
+    /* a name that would leave the NVRAM directory: nothing written */
+    {
+        g_autofree char *bad = g_strdup(domain);
+        g_autofree char *listing = NULL;
+        g_autofree char *nvdir = g_build_filename(root, "var/lib/libvirt/qemu/nvram", NULL);
+        const char *a[] = { "--owner", "0:0", "nvram", "create", evil, NULL };
+        char *p = strstr(bad, "guest");
+
+        /* same length: "guest" -> "../xx" */
+        memcpy(p, "../xx", 5);
+        nvramWriteFile(evil, bad, strlen(bad));
+        nvramFwsel(&c, root, a);
+        g_assert_cmpint(c.status, ==, 2);
+        g_assert_nonnull(strstr(c.err, "domain name '../xx' cannot name a file"));
+        listing = nvramListDir(nvdir);
+        g_assert_true(g_str_has_prefix(listing, "guest_VARS.fd.bak-"));
+        g_assert_null(strchr(listing, ' '));
+        nvramCmdClear(&c);
+    }
+
+    /* a domain without varstore */
+    {
+        const char *bios = "<domain type='kvm'><name>b</name><os firmware='bios'>"
+                           "<type arch='x86_64' machine='q35'>hvm</type></os></domain>\n";
+        const char *a[] = { "nvram", "create", evil, NULL };
+
+        nvramWriteFile(evil, bios, strlen(bios));
+        nvramFwsel(&c, root, a);
+        g_assert_cmpint(c.status, ==, 2);
+        g_assert_nonnull(strstr(c.err, "domain b has no varstore"));
+        nvramCmdClear(&c);
+    }
+}
+
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+#define NVRAM_TEST(path, func) \
+    g_test_add("/nvram/" path, nvramFixture, NULL, nvramSetup, func, nvramTeardown)
+
+    NVRAM_TEST("create-basic", testCreateBasic);
+    NVRAM_TEST("create-owner", testCreateOwner);
+    NVRAM_TEST("unsafe-symlink-final", testSymlinkFinal);
+    NVRAM_TEST("unsafe-symlink-dir", testSymlinkDir);
+    NVRAM_TEST("template-fifo", testTemplateFifo);
+    NVRAM_TEST("template-directory", testTemplateDir);
+    NVRAM_TEST("template-vanish", testTemplateVanish);
+    NVRAM_TEST("template-vanish-reset", testTemplateVanishReset);
+    NVRAM_TEST("template-shrink", testTemplateShrink);
+    NVRAM_TEST("template-shrink-reset", testTemplateShrinkReset);
+    NVRAM_TEST("full-disk", testFullDisk);
+    NVRAM_TEST("sparse", testSparse);
+    NVRAM_TEST("convert", testConvert);
+    NVRAM_TEST("reset-backup", testResetBackup);
+    NVRAM_TEST("domain-check", testDomainCheck);
+    NVRAM_TEST("domain-qcow2", testDomainQcow2);
+    NVRAM_TEST("domain-remove", testDomainRemove);
+    NVRAM_TEST("domain-names", testDomainNames);
+    NVRAM_TEST("command", testCommand);
+
+    /* the slow ones, run as their own meson test */
+#define STRESS_TEST(path, func) \
+    g_test_add("/stress/" path, nvramFixture, NULL, nvramSetup, func, nvramTeardown)
+
+    STRESS_TEST("race", testRace);
+    STRESS_TEST("crash-create", testCrashCreate);
+    STRESS_TEST("crash-reset", testCrashReset);
+    STRESS_TEST("crash-create-qcow2", testCrashCreateQcow2);
+
+    return g_test_run();
+}
