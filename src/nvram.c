@@ -624,12 +624,11 @@ fwselNvramImageInfo(int fd, fwselFormat format, const char *shown,
         "/proc/self/fd/3", NULL
     };
     g_autofree char *out = NULL;
-    g_autoptr(GError) err = NULL;
     json_object *obj;
     json_object *val;
 
-    if (fwselNvramQemuImg(args, fd, -1, &out, &err) < 0)
-        return fwselNvramError(error, FWSEL_ERROR_IO, "%s: %s", shown, err->message);
+    if (fwselNvramQemuImg(args, fd, -1, &out, error) < 0)
+        return -1;
 
     if (!(obj = json_tokener_parse(out)) ||
         !json_object_object_get_ex(obj, "virtual-size", &val) ||
@@ -1020,6 +1019,21 @@ fwselNvramCopy(const char *srcPath,
 
 /* ---- domain level ----------------------------------------------------- */
 
+static bool
+fwselNvramSameFile(const fwselHost *host, const char *a, const char *b)
+{
+    g_autofree char *diskA = fwselHostPath(host, a);
+    g_autofree char *diskB = fwselHostPath(host, b);
+    struct stat sa;
+    struct stat sb;
+
+    if (g_str_equal(a, b))
+        return true;
+    return stat(diskA, &sa) == 0 && stat(diskB, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+
 /**
  * fwselNvramDomainCheck:
  *
@@ -1089,6 +1103,12 @@ fwselNvramDomainCopy(const fwselHost *host,
         fwselNvramSplitPath(dom->nvram.path, &dir, &name, error) < 0 ||
         fwselNvramDomainOwner(host, owner, &who, error) < 0)
         return -1;
+
+    if (fwselNvramSameFile(host, dom->nvram.path, dom->nvram.templatePath))
+        return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                               "domain %s: the varstore %s is its template itself; give "
+                               "the domain a varstore path of its own",
+                               dom->name ? dom->name : "(unnamed)", dom->nvram.path);
 
     templateFormat = fwselNvramFormatOr(dom->nvram.templateFormat, FWSEL_FORMAT_RAW);
     return fwselNvramCopyUnder(host->root, dom->nvram.templatePath, templateFormat,
@@ -1205,8 +1225,8 @@ fwselNvramTemplateSize(const fwselHost *host, const fwselDomain *dom, GPtrArray 
 
     if ((fd = fwselNvramOpenTemplate(onDisk, dom->nvram.templatePath, &sb, &err)) < 0 ||
         fwselNvramGuestSize(fd, &sb, format, dom->nvram.templatePath, &size, NULL, &err) < 0) {
-        fwselNvramProblem(problems, dom->nvram.path, "cannot compare with the template: %s",
-                          err->message);
+        fwselNvramProblem(problems, dom->nvram.path, "cannot compare with the template %s: %s",
+                          dom->nvram.templatePath, err->message);
         return -1;
     }
     return size;
@@ -1256,7 +1276,8 @@ fwselNvramCheckFile(const fwselHost *host, const fwselDomain *dom, int fd,
                           fwselFormatTypeToString(actual), fwselFormatTypeToString(declared));
 
     if (fwselNvramGuestSize(fd, sb, actual, path, &size, &hasBacking, &err) < 0)
-        fwselNvramProblem(problems, path, "unreadable image: %s", err->message);
+        fwselNvramProblem(problems, path, "not a readable %s image: %s",
+                          fwselFormatTypeToString(actual), err->message);
     if (hasBacking)
         fwselNvramProblem(problems, path,
                           "names a backing file: a varstore must stand on its own");
@@ -1333,21 +1354,6 @@ fwselNvramCheck(const fwselHost *host,
 
 
 /* ---- remove ---------------------------------------------------------- */
-
-static bool
-fwselNvramSameFile(const fwselHost *host, const char *a, const char *b)
-{
-    g_autofree char *diskA = fwselHostPath(host, a);
-    g_autofree char *diskB = fwselHostPath(host, b);
-    struct stat sa;
-    struct stat sb;
-
-    if (g_str_equal(a, b))
-        return true;
-    return stat(diskA, &sa) == 0 && stat(diskB, &sb) == 0 &&
-           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 
 /**
  * fwselNvramRemove:

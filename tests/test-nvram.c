@@ -1495,6 +1495,20 @@ testDomainRemove(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
     g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
     g_clear_error(&err);
     g_assert_true(nvramExists(d.tmplDisk));
+    /* nor replaced by a copy of itself (mode 0600, another owner) */
+    {
+        struct stat before;
+        struct stat after;
+
+        g_assert_cmpint(stat(d.tmplDisk, &before), ==, 0);
+        g_assert_cmpint(fwselNvramReset(d.host, d.dom, &owner, 0, NULL, &err), ==, -1);
+        g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
+        g_assert_nonnull(strstr(err->message, "is its template itself"));
+        g_clear_error(&err);
+        g_assert_cmpint(stat(d.tmplDisk, &after), ==, 0);
+        g_assert_cmpint(before.st_ino, ==, after.st_ino);
+        g_assert_cmpint(after.st_mode & 07777, ==, 0644);
+    }
 
     /* a path that climbs out is refused before anything is touched */
     g_free(d.dom->nvram.path);
