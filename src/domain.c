@@ -707,13 +707,15 @@ fwselDomainXMLParse(const char *name,
 
     if (!doc->doc) {
         xerr = xmlGetLastError();
-        if (xerr && xerr->message)
+        if (xerr && xerr->message) {
+            g_autofree char *msg = g_strchomp(g_strdup(xerr->message));
+
             g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
-                        "%s:%d: malformed XML: %s", name, xerr->line,
-                        g_strchomp(g_strdup(xerr->message)));
-        else
+                        "%s:%d: malformed XML: %s", name, xerr->line, msg);
+        } else {
             g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
                         "%s: malformed XML", name);
+        }
         return NULL;
     }
 
@@ -820,7 +822,8 @@ fwselXMLChildIndent(xmlNode *parent)
     if (first)
         return fwselXMLIndentOf(first);
     outer = fwselXMLIndentOf(parent);
-    return g_strdup_printf("%s  ", outer);
+    /* one level deeper, in the document's own unit */
+    return g_strdup_printf("%s%s", outer, strchr(outer, '\t') ? "\t" : "  ");
 }
 
 
@@ -854,12 +857,17 @@ fwselXMLInsert(xmlNode *parent, xmlNode *after, const char *name)
 
     fwselXMLTouch(parent, false);
     first = fwselXMLFirstElement(parent);
-    if (first && !fwselXMLOnOwnLine(first)) {
-        /* children written on one line: keep it that way */
+    if ((first && !fwselXMLOnOwnLine(first)) ||
+        (!first && parent->parent && parent->parent->type == XML_ELEMENT_NODE &&
+         !fwselXMLOnOwnLine(parent))) {
+        /* children written on one line, or a parent that is itself part
+         * of a line: keep it that way */
         if (after)
             xmlAddNextSibling(after, node);
-        else
+        else if (first)
             xmlAddPrevSibling(first, node);
+        else
+            xmlAddChild(parent, node);
     } else if (after) {
         xmlAddNextSibling(after, node);
         fwselXMLAddText(node, nlIndent, true);
@@ -991,17 +999,17 @@ fwselDomainWriteNvram(xmlNode *os, const fwselNvram *nvram)
 {
     xmlNode *node = fwselXMLEnsureOsChild(os, "nvram");
     xmlNode *source = fwselXMLChild(node, "source");
-    const char *attrs[] = { "template", "templateFormat", "format", "type" };
+    const char *attrs[] = { "template", "templateFormat", "type", "format" };
     g_autofree char *type = fwselXMLProp(node, "type");
     size_t i;
 
-    /* libvirt's order: template, templateFormat, format, type */
+    /* libvirt's order: template, templateFormat, type, format */
     for (i = 0; i < G_N_ELEMENTS(attrs); i++)
         fwselXMLSetProp(node, attrs[i], NULL);
     fwselXMLSetProp(node, "template", nvram->templatePath);
     fwselXMLSetProp(node, "templateFormat", fwselFormatTypeToString(nvram->templateFormat));
-    fwselXMLSetProp(node, "format", fwselFormatTypeToString(nvram->format));
     fwselXMLSetProp(node, "type", type);
+    fwselXMLSetProp(node, "format", fwselFormatTypeToString(nvram->format));
 
     if (nvram->nonLocal)
         return;

@@ -190,6 +190,13 @@ fwselEnsureNvram(const fwselHost *host, fwselDomain *dom, GError **error)
 }
 
 
+static bool
+fwselIsSplitFlash(const fwselDescriptor *desc)
+{
+    return desc->device == FWSEL_DEVICE_FLASH && desc->mode == FWSEL_FLASH_MODE_SPLIT;
+}
+
+
 /* Fill the loader (and its companions) from the chosen descriptor */
 static void
 fwselApplyDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
@@ -222,7 +229,6 @@ fwselApplyDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
     case FWSEL_DEVICE_MEMORY:
         loader->present = true;
         loader->type = FWSEL_LOADER_TYPE_ROM;
-        loader->readonly = FWSEL_TRISTATE_YES;
         loader->format = FWSEL_FORMAT_RAW;
         if (!loader->path)
             loader->path = g_strdup(desc->filename);
@@ -253,16 +259,15 @@ fwselApplyDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
 
     /* Record what the chosen build is, so a later selection (or a reader)
      * knows.  Only automatic selection may carry these. */
-    if (dom->firmware == FWSEL_FIRMWARE_EFI) {
+    if (dom->firmware != FWSEL_FIRMWARE_NONE) {
         dom->hasFirmwareFeatures = true;
         dom->secureBoot = fwselDescriptorHasFeature(desc, FWSEL_FEATURE_SECURE_BOOT)
                           ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
         dom->enrolledKeys = fwselDescriptorHasFeature(desc, FWSEL_FEATURE_ENROLLED_KEYS)
                             ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
-        /* a varstore fwsel cannot see (network) may hold any keys */
-        if (loader->type == FWSEL_LOADER_TYPE_PFLASH &&
-            loader->stateless != FWSEL_TRISTATE_YES &&
-            !dom->nvram.templatePath)
+        /* a varstore fwsel cannot see (network) may hold any keys; a
+         * combined image carries its variables, so the build says */
+        if (fwselIsSplitFlash(desc) && !dom->nvram.templatePath)
             dom->enrolledKeys = FWSEL_TRISTATE_ABSENT;
     }
 }
@@ -318,21 +323,36 @@ fwselFillLegacy(const fwselHost *host, fwselDomain *dom, GPtrArray *notes)
     }
     if (!loader->format)
         loader->format = FWSEL_FORMAT_RAW;
+    if (dom->nvram.templatePath && !dom->nvram.templateFormat)
+        dom->nvram.templateFormat = loader->format;
 
     if (!dom->nvram.templatePath && !dom->nvram.path && !dom->nvram.nonLocal &&
         loader->readonly == FWSEL_TRISTATE_YES &&
-        loader->stateless != FWSEL_TRISTATE_YES)
-        g_ptr_array_add(notes,
-                        g_strdup_printf("no descriptor and no qemu.conf nvram entry "
-                                        "names %s: its varstore has no template and must "
-                                        "be created by hand", loader->path));
+        loader->stateless != FWSEL_TRISTATE_YES) {
+        if (loader->format != FWSEL_FORMAT_RAW)
+            g_ptr_array_add(notes,
+                            g_strdup_printf("no descriptor describes the %s loader %s and "
+                                            "qemu.conf's nvram list only serves raw loaders: "
+                                            "its varstore has no template and must be "
+                                            "created by hand",
+                                            fwselFormatTypeToString(loader->format),
+                                            loader->path));
+        else
+            g_ptr_array_add(notes,
+                            g_strdup_printf("no descriptor and no qemu.conf nvram entry "
+                                            "names %s: its varstore has no template and must "
+                                            "be created by hand", loader->path));
+    }
 }
 
 
+/* The request in a few words, for the no-match error */
 static char *
 fwselDescribeRequest(const fwselDomain *dom, const char *machine)
 {
     g_autoptr(GString) out = g_string_new(NULL);
+    const fwselLoader *loader = &dom->loader;
+    const fwselNvram *nvram = &dom->nvram;
 
     g_string_append_printf(out, "firmware='%s' on %s %s",
                            fwselFirmwareTypeToString(dom->firmware),
@@ -343,17 +363,35 @@ fwselDescribeRequest(const fwselDomain *dom, const char *machine)
     if (dom->enrolledKeys)
         g_string_append_printf(out, ", enrolled-keys %s",
                                dom->enrolledKeys == FWSEL_TRISTATE_YES ? "required" : "refused");
-    if (dom->loader.stateless == FWSEL_TRISTATE_YES)
-        g_string_append(out, ", stateless");
-    if (dom->loader.type)
-        g_string_append_printf(out, ", %s loader", fwselLoaderTypeTypeToString(dom->loader.type));
-    if (dom->loader.path)
-        g_string_append_printf(out, " %s", dom->loader.path);
-    if (dom->loader.format)
-        g_string_append_printf(out, ", %s loader format", fwselFormatTypeToString(dom->loader.format));
+    if (loader->type)
+        g_string_append_printf(out, ", %s loader", fwselLoaderTypeTypeToString(loader->type));
+    if (loader->path)
+        g_string_append_printf(out, ", loader %s", loader->path);
+    if (loader->format)
+        g_string_append_printf(out, ", %s loader", fwselFormatTypeToString(loader->format));
+    if (loader->readonly == FWSEL_TRISTATE_NO)
+        g_string_append(out, ", read-write loader");
+    if (loader->stateless)
+        g_string_append(out, loader->stateless == FWSEL_TRISTATE_YES ? ", stateless"
+                                                                      : ", with varstore");
+    if (loader->secure)
+        g_string_append_printf(out, ", loader secure='%s'",
+                               fwselTristateTypeToString(loader->secure));
+    if (nvram->templatePath)
+        g_string_append_printf(out, ", varstore template %s", nvram->templatePath);
+    if (nvram->templateFormat || nvram->format)
+        g_string_append_printf(out, ", %s varstore",
+                               fwselFormatTypeToString(nvram->templateFormat ? nvram->templateFormat
+                                                                             : nvram->format));
     if (dom->smm == FWSEL_TRISTATE_NO)
         g_string_append(out, ", SMM off");
-    if (dom->launchSecurity)
+    if (dom->pmS3 == FWSEL_TRISTATE_YES)
+        g_string_append(out, ", suspend-to-mem");
+    if (dom->pmS4 == FWSEL_TRISTATE_YES)
+        g_string_append(out, ", suspend-to-disk");
+    if (dom->launchSecurity == FWSEL_LAUNCH_SECURITY_SEV && (dom->sevPolicy & FWSEL_SEV_POLICY_ES))
+        g_string_append(out, ", launch security sev (SEV-ES policy)");
+    else if (dom->launchSecurity)
         g_string_append_printf(out, ", launch security %s",
                                fwselLaunchSecurityTypeToString(dom->launchSecurity));
     return g_string_free(g_steal_pointer(&out), FALSE);

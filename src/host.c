@@ -335,16 +335,17 @@ fwselConfReadScalar(fwselConfReader *r, char **out)
 }
 
 
-/* Reads a value: a scalar or a list.  Returns a NULL-terminated vector and
- * sets *isList. */
+/* Reads a value: a scalar or a list.  Returns a NULL-terminated vector,
+ * the line of each item in @lines, and sets *isList. */
 static int
-fwselConfReadValue(fwselConfReader *r, char ***out, bool *isList)
+fwselConfReadValue(fwselConfReader *r, char ***out, GArray *lines, bool *isList)
 {
     g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
     char *item = NULL;
 
     *isList = false;
     if (*r->p != '[') {
+        g_array_append_val(lines, r->line);
         if (fwselConfReadScalar(r, &item) < 0)
             return -1;
         g_ptr_array_add(items, item);
@@ -359,6 +360,7 @@ fwselConfReadValue(fwselConfReader *r, char ***out, bool *isList)
             }
             if (!*r->p)
                 return fwselConfError(r, "unterminated list");
+            g_array_append_val(lines, r->line);
             if (fwselConfReadScalar(r, &item) < 0)
                 return -1;
             g_ptr_array_add(items, item);
@@ -380,6 +382,7 @@ fwselHostApplyConf(fwselHost *host,
                    fwselConfReader *r,
                    const char *name,
                    char **values,
+                   GArray *lines,
                    bool isList)
 {
     size_t i;
@@ -409,9 +412,12 @@ fwselHostApplyConf(fwselHost *host,
         const char *colon = strchr(values[i], ':');
 
         if (!colon || colon == values[i] || !colon[1] ||
-            values[i][0] != '/' || colon[1] != '/')
+            values[i][0] != '/' || colon[1] != '/') {
+            /* name the line the entry is on, not the end of the list */
+            r->line = g_array_index(lines, size_t, i);
             return fwselConfError(r, "nvram: entry '%s' is not of the form \"/CODE:/VARS\"",
                                   values[i]);
+        }
         host->nvramPairs[i].loader = g_strndup(values[i], colon - values[i]);
         host->nvramPairs[i].nvram = g_strdup(colon + 1);
         host->nnvramPairs = i + 1;
@@ -445,6 +451,7 @@ fwselHostLoadQemuConf(fwselHost *host, GError **error)
     for (;;) {
         g_auto(GStrv) values = NULL;
         g_autofree char *name = NULL;
+        g_autoptr(GArray) lines = g_array_new(FALSE, FALSE, sizeof(size_t));
         const char *start;
         bool isList;
 
@@ -465,9 +472,9 @@ fwselHostLoadQemuConf(fwselHost *host, GError **error)
         r.p++;
         fwselConfSkipBlank(&r, false);
 
-        if (fwselConfReadValue(&r, &values, &isList) < 0)
+        if (fwselConfReadValue(&r, &values, lines, &isList) < 0)
             return -1;
-        if (fwselHostApplyConf(host, &r, name, values, isList) < 0)
+        if (fwselHostApplyConf(host, &r, name, values, lines, isList) < 0)
             return -1;
 
         fwselConfSkipBlank(&r, false);

@@ -435,8 +435,8 @@ fwselMatchEntry(const fwselRuleCtx *ctx,
         return;
     case FWSEL_ENTRY_MASK:
         verdict->kind = FWSEL_VERDICT_MASKED;
-        verdict->reason = g_strdup("empty file: hides any descriptor of this name in an "
-                                   "earlier directory");
+        verdict->reason = g_strdup("empty file or link to /dev/null: hides any descriptor "
+                                   "of this name in an earlier directory");
         return;
     case FWSEL_ENTRY_INVALID:
         verdict->kind = FWSEL_VERDICT_INVALID;
@@ -548,6 +548,10 @@ fwselVerdictFormat(const fwselVerdict *v)
     case FWSEL_VERDICT_REJECTED:
         return g_strdup_printf("%s: %s (%s): %s", e->name, kind, v->rule, v->reason);
     case FWSEL_VERDICT_INVALID:
+        /* the parser's error already starts with the file's path */
+        if (g_str_has_prefix(v->reason, e->path) && g_str_has_prefix(v->reason + strlen(e->path), ": "))
+            return g_strdup_printf("%s: %s: %s", e->path, kind, v->reason + strlen(e->path) + 2);
+        break;
     case FWSEL_VERDICT_SHADOWED:
     case FWSEL_VERDICT_MASKED:
     case FWSEL_VERDICT_LAST:

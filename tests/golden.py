@@ -4,7 +4,9 @@
 A case is a set of plain files in a suite directory of tests-data/:
 
   NAME.host      line 1: the host tree (a directory under tests-data/hosts)
-                 more lines: extra virt-fwsel options, one per line
+                 more lines: extra virt-fwsel options, one per line, or
+                 "env NAME=VALUE" to set a variable (HOME and
+                 XDG_CONFIG_HOME are /nonexistent unless set so)
   NAME.xml       the input domain (for suites whose command takes one)
   NAME.out.xml   expected stdout (suites producing XML), or
   NAME.out       expected stdout (text suites)
@@ -53,11 +55,17 @@ def run_case(fwsel, data, suite, name, regenerate):
     if not os.path.isdir(root):
         return "host tree %s does not exist" % root
 
-    argv = [os.path.abspath(fwsel), "--root", root, "--no-qemu-probe"] + host_lines[1:] + [command]
+    options = [l for l in host_lines[1:] if not l.startswith("env ")]
+    assignments = [l[4:].strip() for l in host_lines[1:] if l.startswith("env ")]
+
+    argv = [os.path.abspath(fwsel), "--root", root, "--no-qemu-probe"] + options + [command]
     if takes_input:
         argv.append(name + ".xml")
 
     env = dict(os.environ, LC_ALL="C", HOME="/nonexistent", XDG_CONFIG_HOME="/nonexistent")
+    for assignment in assignments:
+        var, _, value = assignment.partition("=")
+        env[var] = value
     proc = subprocess.run(argv, cwd=suite_dir, capture_output=True, env=env,
                           timeout=60)
     stdout = proc.stdout.decode("utf-8", "replace").replace(os.path.abspath(data), "@DATA@")

@@ -222,7 +222,7 @@ fwselCliList(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
             printf("%s  %s  [shadowed by %s]\n", e->name, e->path, e->winner);
             break;
         case FWSEL_ENTRY_MASK:
-            printf("%s  %s  [mask: empty file, hides this name]\n", e->name, e->path);
+            printf("%s  %s  [mask: empty file or link to /dev/null, hides this name]\n", e->name, e->path);
             break;
         case FWSEL_ENTRY_LAST:
             break;
@@ -257,8 +257,11 @@ fwselCliSelect(fwselCli *cli, int argc, char **argv)
         return fwselCliFail(err);
     if (!(catalog = fwselCliLoad(cli, &host, &err)))
         return fwselCliFail(err);
-    if (!(sel = fwselSelect(host, catalog, fwselDomainXMLGetDomain(doc), &err)))
+    if (!(sel = fwselSelect(host, catalog, fwselDomainXMLGetDomain(doc), &err))) {
+        if (err->code == FWSEL_ERROR_VALIDATE)
+            g_prefix_error(&err, "%s: ", argv[0]);
         return fwselCliFail(err);
+    }
     if (fwselDomainXMLUpdate(doc, sel->dom, &err) < 0)
         return fwselCliFail(err);
 
@@ -308,6 +311,7 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
     g_autoptr(GError) selErr = NULL;
     const fwselDomain *dom;
     g_autofree char *outcome = NULL;
+    bool nothingToSelect;
     int ret = FWSEL_EXIT_OK;
 
     if (argc != 1)
@@ -318,14 +322,17 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
     if (!(catalog = fwselCliLoad(cli, &host, &err)))
         return fwselCliFail(err);
     dom = fwselDomainXMLGetDomain(doc);
-    if (fwselDomainValidate(dom, &err) < 0)
+    if (fwselDomainValidate(dom, &err) < 0) {
+        g_prefix_error(&err, "%s: ", argv[0]);
         return fwselCliFail(err);
+    }
 
     match = fwselMatchDomain(host, catalog, dom);
     sel = fwselSelect(host, catalog, dom, &selErr);
 
-    if (dom->firmware == FWSEL_FIRMWARE_NONE &&
-        !(dom->loader.present && dom->loader.type == FWSEL_LOADER_TYPE_PFLASH)) {
+    nothingToSelect = dom->firmware == FWSEL_FIRMWARE_NONE &&
+                      !(dom->loader.present && dom->loader.type == FWSEL_LOADER_TYPE_PFLASH);
+    if (nothingToSelect) {
         outcome = g_strdup("nothing to select: no firmware= and no pflash loader, the "
                            "domain keeps the firmware it names (or QEMU's default)");
     } else if (match->chosen) {
@@ -353,11 +360,12 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
         json_object_object_add(obj, "arch", fwselCliJSONStr(dom->arch));
         json_object_object_add(obj, "machine", fwselCliJSONStr(match->machine));
         json_object_object_add(obj, "firmware",
-                               json_object_new_string(fwselFirmwareTypeToString(dom->firmware)));
+                               dom->firmware ? json_object_new_string(fwselFirmwareTypeToString(dom->firmware))
+                                             : NULL);
         json_object_object_add(obj, "outcome", json_object_new_string(outcome));
         json_object_object_add(obj, "selected",
                                match->chosen ? json_object_new_string(match->chosen->name) : NULL);
-        json_object_object_add(obj, "verdicts", fwselCliVerdictsJSON(match));
+        json_object_object_add(obj, "verdicts", fwselCliVerdictsJSON(nothingToSelect ? NULL : match));
         fwselCliPrintJSON(obj);
         json_object_put(obj);
         return ret;
@@ -365,11 +373,22 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
 
     {
         g_autofree char *reasons = fwselMatchFormatReasons(match, "");
+        g_autofree char *how = NULL;
 
-        printf("domain %s: %s %s, firmware='%s'\n", dom->name ? dom->name : "(unnamed)",
-               dom->arch, match->machine ? match->machine : "(no machine type)",
-               fwselFirmwareTypeToString(dom->firmware));
-        fputs(reasons, stdout);
+        if (dom->firmware)
+            how = g_strdup_printf("firmware='%s'", fwselFirmwareTypeToString(dom->firmware));
+        else if (dom->loader.present && dom->loader.type)
+            how = g_strdup_printf("no firmware=, %s loader %s",
+                                  fwselLoaderTypeTypeToString(dom->loader.type),
+                                  dom->loader.path ? dom->loader.path : "");
+        else
+            how = g_strdup("no firmware=");
+
+        printf("domain %s: %s %s, %s\n", dom->name ? dom->name : "(unnamed)",
+               dom->arch, match->machine ? match->machine : "(no machine type)", how);
+        /* verdicts only mean something when there is a selection to make */
+        if (!nothingToSelect)
+            fputs(reasons, stdout);
         if (match->chosen)
             printf("result: selected %s\n", match->chosen->name);
         else
@@ -547,8 +566,10 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
             for (v = 0; v < m->nverdicts; v++) {
                 g_autofree char *line = NULL;
 
-                if (m->verdicts[v].kind == FWSEL_VERDICT_SHADOWED ||
-                    g_strcmp0(m->verdicts[v].rule, "target") == 0) {
+                const fwselEntry *entry = m->verdicts[v].entry;
+
+                if (!entry->desc ||
+                    !fwselDescriptorSupportsTarget(entry->desc, arch, m->machine)) {
                     other++;
                     continue;
                 }
@@ -556,8 +577,8 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
                 printf("    %s\n", line);
             }
             if (other)
-                printf("    (%zu more: other architectures, machine types or shadowed files)\n",
-                       other);
+                printf("    (%zu more: built for other targets, or invalid, masked or "
+                       "shadowed files)\n", other);
         } else {
             printf("%-26s error: %s\n", fwselCheckRequests[i].name, serr->message);
         }
