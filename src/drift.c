@@ -1,0 +1,192 @@
+/*
+ * drift.c: compare a domain's firmware with what selection gives today
+ *
+ * The request is the one the domain states (firmware='efi' and its
+ * features) when its definition still carries it.  A pinned definition
+ * (explicit loader, automatic selection off) no longer states it; the
+ * request it stands for is then read off the descriptor that describes
+ * its loader: the same interface, flash mode, formats, secure-boot and
+ * enrolled-keys, and the domain's own launch security.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "fwsel-drift.h"
+#include "fwsel-util.h"
+
+FWSEL_ENUM_IMPL(fwselDriftState, FWSEL_DRIFT_LAST,
+                "no-drift", "drift", "unpinned", "no-firmware");
+
+
+void
+fwselDriftFree(fwselDrift *drift)
+{
+    if (!drift)
+        return;
+    fwselSelectionFree(drift->fresh);
+    fwselDomainFree(drift->request);
+    g_free(drift->summary);
+    g_free(drift);
+}
+
+
+static bool
+fwselDriftSameFile(const fwselHost *host, const char *a, const char *b)
+{
+    g_autofree char *ra = NULL;
+    g_autofree char *rb = NULL;
+
+    if (!a || !b)
+        return a == b;
+    if (g_str_equal(a, b))
+        return true;
+    return fwselPathResolve(host->root, a, &ra, NULL) == 0 &&
+           fwselPathResolve(host->root, b, &rb, NULL) == 0 &&
+           g_str_equal(ra, rb);
+}
+
+
+/* The descriptor whose files the domain's loader (and template) are:
+ * found by matching the pinned slice itself, which the loader-path and
+ * template-path rules restrict to exactly those files. */
+static const fwselDescriptor *
+fwselDriftDescribe(fwselHost *host,
+                   const fwselCatalog *catalog,
+                   const fwselDomain *current)
+{
+    g_autoptr(fwselDomain) probe = fwselDomainCopy(current);
+    const fwselFirmware kinds[] = { FWSEL_FIRMWARE_EFI, FWSEL_FIRMWARE_BIOS };
+    size_t i;
+
+    /* only the files identify the firmware here */
+    probe->hasFirmwareFeatures = false;
+    probe->secureBoot = FWSEL_TRISTATE_ABSENT;
+    probe->enrolledKeys = FWSEL_TRISTATE_ABSENT;
+
+    /* a ROM image may be UEFI (SEV-SNP builds) or BIOS */
+    for (i = 0; i < G_N_ELEMENTS(kinds); i++) {
+        g_autoptr(fwselMatch) match = NULL;
+
+        probe->firmware = kinds[i];
+        match = fwselMatchDomain(host, catalog, probe);
+        if (match->chosen)
+            return match->chosen;
+    }
+    return NULL;
+}
+
+
+/* The request a pinned domain stands for, from the descriptor of its loader */
+static fwselDomain *
+fwselDriftInferRequest(const fwselDomain *current, const fwselDescriptor *desc)
+{
+    fwselDomain *req = fwselDomainCopy(current);
+
+    g_clear_pointer(&req->loader.path, g_free);
+    g_clear_pointer(&req->nvram.templatePath, g_free);
+    g_clear_pointer(&req->kernel, g_free);
+    req->firmware = fwselDescriptorHasInterface(desc, FWSEL_INTERFACE_UEFI)
+                    ? FWSEL_FIRMWARE_EFI : FWSEL_FIRMWARE_BIOS;
+    req->hasFirmwareFeatures = req->firmware == FWSEL_FIRMWARE_EFI;
+    if (req->hasFirmwareFeatures) {
+        req->secureBoot = fwselDescriptorHasFeature(desc, FWSEL_FEATURE_SECURE_BOOT)
+                          ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
+        req->enrolledKeys = fwselDescriptorHasFeature(desc, FWSEL_FEATURE_ENROLLED_KEYS)
+                            ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
+    }
+    req->loader = (fwselLoader) { .present = true };
+    switch (desc->device) {
+    case FWSEL_DEVICE_FLASH:
+        req->loader.format = desc->executable.format;
+        if (desc->mode == FWSEL_FLASH_MODE_STATELESS)
+            req->loader.stateless = FWSEL_TRISTATE_YES;
+        else if (desc->mode == FWSEL_FLASH_MODE_COMBINED)
+            req->loader.readonly = FWSEL_TRISTATE_NO;
+        break;
+    case FWSEL_DEVICE_MEMORY:
+        req->loader.type = FWSEL_LOADER_TYPE_ROM;
+        break;
+    case FWSEL_DEVICE_KERNEL:
+    case FWSEL_DEVICE_IGVM:
+    case FWSEL_DEVICE_NONE:
+    case FWSEL_DEVICE_LAST:
+        break;
+    }
+    /* SMM stays as the domain has it: a firmware needing it got it */
+    return req;
+}
+
+
+/**
+ * fwselDriftCheck:
+ * @current: the firmware the domain runs with (live XML of a running
+ *           domain, else the persistent XML)
+ * @persistent: the persistent definition
+ *
+ * Returns what selection on this host gives today for the request the
+ * domain stands for, compared with the loader and template it has.
+ */
+fwselDrift *
+fwselDriftCheck(fwselHost *host,
+                const fwselCatalog *catalog,
+                const fwselDomain *current,
+                const fwselDomain *persistent,
+                GError **error)
+{
+    g_autoptr(fwselDrift) drift = g_new0(fwselDrift, 1);
+    const char *name = persistent->name ? persistent->name : "(unnamed)";
+    const fwselDomain *fresh;
+    const char *nowName;
+
+    if (current->loader.path)
+        drift->current = fwselDriftDescribe(host, catalog, current);
+
+    if (persistent->firmware != FWSEL_FIRMWARE_NONE) {
+        drift->request = fwselDomainCopy(persistent);
+    } else if (drift->current) {
+        drift->request = fwselDriftInferRequest(current, drift->current);
+    } else if (!current->loader.path) {
+        drift->state = FWSEL_DRIFT_NO_FIRMWARE;
+        drift->summary = g_strdup_printf("%s: no firmware selection: the domain names no "
+                                         "loader and asks for no firmware type", name);
+        return g_steal_pointer(&drift);
+    } else {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_NOMATCH,
+                    "%s: no firmware descriptor on this host describes its loader %s, so "
+                    "there is no request to select for again", name, current->loader.path);
+        return NULL;
+    }
+
+    /* drift is about the firmware files, not where this domain's
+     * varstore lives */
+    g_clear_pointer(&drift->request->nvram.path, g_free);
+    if (!(drift->fresh = fwselSelect(host, catalog, drift->request, error)))
+        return NULL;
+    fresh = drift->fresh->dom;
+    nowName = drift->fresh->chosen ? drift->fresh->chosen->name : "no descriptor";
+
+    if (!current->loader.path) {
+        drift->state = FWSEL_DRIFT_UNPINNED;
+        drift->summary = g_strdup_printf("%s: not pinned: libvirt selects firmware at every "
+                                         "start; today that is %s (%s)",
+                                         name, fresh->loader.path ? fresh->loader.path : "QEMU's default",
+                                         nowName);
+    } else if (fwselDriftSameFile(host, current->loader.path, fresh->loader.path) &&
+               (!current->nvram.templatePath || !fresh->nvram.templatePath ||
+                fwselDriftSameFile(host, current->nvram.templatePath,
+                                   fresh->nvram.templatePath))) {
+        drift->state = FWSEL_DRIFT_NONE;
+        drift->summary = g_strdup_printf("%s: no drift: %s (%s) is still what this host selects",
+                                         name, current->loader.path, nowName);
+    } else {
+        drift->state = FWSEL_DRIFT_CHANGED;
+        drift->summary = g_strdup_printf("%s: drift: the domain has %s (%s), selection now "
+                                         "gives %s (%s)",
+                                         name, current->loader.path,
+                                         drift->current ? drift->current->name
+                                                        : "no descriptor describes it",
+                                         fresh->loader.path ? fresh->loader.path : "no loader",
+                                         nowName);
+    }
+    return g_steal_pointer(&drift);
+}

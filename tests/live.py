@@ -1,0 +1,541 @@
+#!/usr/bin/env python3
+"""Live test-host suite: virt-fwsel against Debian's real libvirt daemon.
+
+For each case a <domain type='qemu'> UEFI guest is defined with
+`virt-fwsel define` and started with `virsh start`, and four observables
+are compared with what fwsel predicted:
+
+  xml     the live XML's loader and nvram equal `virt-fwsel select`
+  argv    the firmware arguments in /var/log/libvirt/qemu/NAME.log equal
+          `virt-fwsel argv` (both normalised the same way)
+  nvram   the varstore exists with the template's size and contents (read
+          while the guest is still paused), mode 0600, the qemu owner
+  serial  OVMF's serial console shows 'Security Violation' (enrolled Secure
+          Boot) or 'Shell>' (everything else)
+
+Then the preservation proof: with the guest stopped, a descriptor that
+would win a fresh selection is added; starting again keeps the same loader
+and the same varstore file (inode); `virsh start --reset-nvram` recreates
+the varstore from its template.
+
+Needs root, libvirt-daemon-system, qemu-system-x86, ovmf (scripts/install-deps
+--live).  Daemons this suite starts are stopped by PID; a daemon that was
+already running is used and left alone.  Exit 77 (skip) when the host cannot
+run it, unless FWSEL_LIVE_REQUIRED=1, where that is a failure.
+
+Output is TAP: one line per case and observable.
+"""
+
+import argparse
+import glob
+import json
+import os
+import pwd
+import grp
+import re
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+URI = "qemu:///system"
+PREFIX = "fwsel-live-"
+FW_ETC = "/etc/qemu/firmware"
+LOG_DIR = "/var/log/libvirt/qemu"
+QEMU_USER = "libvirt-qemu"
+SERIAL_TIMEOUT = 90
+
+DOMAIN_TEMPLATE = """<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os{fwattr}>
+    <type arch='x86_64' machine='{machine}'>hvm</type>
+{os}    <boot dev='hd'/>
+  </os>
+  <features>
+    <acpi/>
+  </features>
+  <devices>
+    <serial type='file'>
+      <source path='{serial}'/>
+    </serial>
+    <console type='file'>
+      <source path='{serial}'/>
+    </console>
+  </devices>
+</domain>
+"""
+
+STATELESS_DESCRIPTOR = {
+    "description": "fwsel live suite: stateless OVMF (test descriptor)",
+    "interface-types": ["uefi"],
+    "mapping": {
+        "device": "flash",
+        "mode": "stateless",
+        "executable": {"filename": "/usr/share/OVMF/OVMF_CODE_4M.fd", "format": "raw"},
+    },
+    "targets": [{"architecture": "x86_64", "machines": ["pc-q35-*"]}],
+    "features": ["acpi-s3", "verbose-dynamic"],
+    "tags": [],
+}
+
+# A build that a fresh selection for the "no-sb" request would now pick
+# (the 2 MiB OVMF, sorted before Debian's 60-edk2-x86_64.json).
+DECOY_DESCRIPTOR = {
+    "description": "fwsel live suite: higher-priority OVMF (test descriptor)",
+    "interface-types": ["uefi"],
+    "mapping": {
+        "device": "flash",
+        "executable": {"filename": "/usr/share/OVMF/OVMF_CODE.fd", "format": "raw"},
+        "nvram-template": {"filename": "/usr/share/OVMF/OVMF_VARS.fd", "format": "raw"},
+    },
+    "targets": [{"architecture": "x86_64", "machines": ["pc-i440fx-*", "pc-q35-*"]}],
+    "features": ["acpi-s3", "amd-sev", "verbose-dynamic"],
+    "tags": [],
+}
+
+# name, machine, firmware attribute, <os> children, expected serial text,
+# test descriptors present while it is defined
+CASES = [
+    ("enrolled-sb", "q35", "efi", "", "Security Violation", {}),
+    ("sb-no-keys", "q35", "efi",
+     "    <firmware>\n"
+     "      <feature enabled='yes' name='secure-boot'/>\n"
+     "      <feature enabled='no' name='enrolled-keys'/>\n"
+     "    </firmware>\n", "Shell>", {}),
+    ("no-sb", "q35", "efi",
+     "    <loader secure='no'/>\n"
+     "    <firmware>\n"
+     "      <feature enabled='no' name='secure-boot'/>\n"
+     "    </firmware>\n", "Shell>", {}),
+    ("i440fx", "pc", "efi", "", "Shell>", {}),
+    ("manual-pflash", "q35", None,
+     "    <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>\n"
+     "    <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'/>\n", "Shell>", {}),
+    ("rom", "q35", None,
+     "    <loader type='rom'>/usr/share/ovmf/OVMF.fd</loader>\n", "Shell>", {}),
+    ("stateless", "q35", "efi",
+     "    <loader stateless='yes'/>\n", "Shell>",
+     {"20-fwsel-live-stateless.json": STATELESS_DESCRIPTOR}),
+]
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def result(self, ok, what, detail=""):
+        self.n += 1
+        if not ok:
+            self.failed += 1
+        print("%s %d - %s" % ("ok" if ok else "not ok", self.n, what), flush=True)
+        for line in str(detail).splitlines():
+            if line.strip():
+                print("# " + line, flush=True)
+
+    def note(self, text):
+        for line in text.splitlines():
+            print("# " + line, flush=True)
+
+
+def run(argv, check=True, input=None):
+    proc = subprocess.run(argv, capture_output=True, text=True, input=input, timeout=300)
+    if check and proc.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s%s" % (" ".join(argv), proc.returncode,
+                                                     proc.stdout, proc.stderr))
+    return proc
+
+
+def virsh(*args, check=True):
+    return run(["virsh", "-q", "-c", URI] + list(args), check=check)
+
+
+# ---------------------------------------------------------------------------
+# daemons
+
+class Daemons:
+    """Starts virtlogd and libvirtd unless already running; stops only ours."""
+
+    def __init__(self, tap):
+        self.tap = tap
+        self.started = []
+
+    @staticmethod
+    def running(name):
+        return subprocess.run(["pgrep", "-x", name], capture_output=True).returncode == 0
+
+    def start(self):
+        for name, pidfile in (("virtlogd", "/run/virtlogd.pid"),
+                              ("libvirtd", "/run/libvirtd.pid")):
+            if self.running(name):
+                self.tap.note("%s already running: using it, not stopping it" % name)
+                continue
+            run([name, "-d"])
+            pid = None
+            for _ in range(100):
+                if os.path.exists(pidfile):
+                    with open(pidfile) as f:
+                        text = f.read().strip()
+                    if text.isdigit():
+                        pid = int(text)
+                        break
+                time.sleep(0.1)
+            if pid is None:
+                raise RuntimeError("%s did not write %s" % (name, pidfile))
+            self.started.append((name, pid))
+            self.tap.note("started %s, PID %d" % (name, pid))
+        for _ in range(100):
+            if virsh("uri", check=False).returncode == 0:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("libvirtd does not answer on %s" % URI)
+
+    def stop(self):
+        for name, pid in reversed(self.started):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+            for _ in range(100):
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.1)
+            else:
+                os.kill(pid, signal.SIGKILL)
+            self.tap.note("stopped %s, PID %d" % (name, pid))
+
+
+# ---------------------------------------------------------------------------
+# observables
+
+def parse_log_args(log_path):
+    """The argv of the last QEMU start recorded in a libvirt domain log."""
+    with open(log_path, errors="replace") as f:
+        text = f.read()
+    starts = [m.start() for m in re.finditer(r"^LC_ALL=C", text, re.M)]
+    if not starts:
+        raise RuntimeError("no command line in %s" % log_path)
+    block = text[starts[-1]:]
+    lines = []
+    for line in block.splitlines():
+        lines.append(line[:-1] if line.endswith("\\") else line)
+        if not line.endswith("\\"):
+            break
+    words = shlex.split(" ".join(lines))
+    while words and "=" in words[0] and not words[0].startswith("-"):
+        words.pop(0)            # environment
+    return words[1:]            # drop the binary
+
+
+MACHINE_KEEP = ("smm", "pflash0", "pflash1")
+
+
+def firmware_args(argv):
+    """The firmware part of an argument vector, normalised: pflash blockdevs
+    as parsed JSON, -machine reduced to its type and firmware properties,
+    the secure-flash global and -bios."""
+    out = []
+    i = 0
+    while i < len(argv):
+        opt = argv[i]
+        val = argv[i + 1] if i + 1 < len(argv) else ""
+        if opt == "-blockdev" and "libvirt-pflash" in val:
+            out.append(("-blockdev", json.dumps(json.loads(val), sort_keys=True)))
+        elif opt == "-machine":
+            parts = val.split(",")
+            keep = [p for p in parts[1:] if p.split("=")[0] in MACHINE_KEEP]
+            out.append(("-machine", ",".join([parts[0]] + sorted(keep))))
+        elif opt == "-global" and "cfi.pflash01" in val:
+            out.append(("-global", val))
+        elif opt == "-bios":
+            out.append(("-bios", val))
+        i += 1
+    return out
+
+
+def element_attrs(xml, tag):
+    m = re.search(r"<%s(\s[^>]*)?(/>|>(.*?)</%s>)" % (tag, tag), xml, re.S)
+    if not m:
+        return None
+    attrs = dict(re.findall(r"(\w+)='([^']*)'", m.group(1) or ""))
+    attrs["#text"] = (m.group(3) or "").strip()
+    return attrs
+
+
+def wait_serial(path, marker):
+    deadline = time.time() + SERIAL_TIMEOUT
+    text = ""
+    while time.time() < deadline:
+        if os.path.exists(path):
+            with open(path, errors="replace") as f:
+                text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", f.read())
+            if marker in text:
+                return True, text
+        time.sleep(1)
+    return False, text
+
+
+# ---------------------------------------------------------------------------
+
+class Suite:
+    def __init__(self, fwsel, workdir, tap):
+        self.fwsel = fwsel
+        self.work = workdir
+        self.tap = tap
+        self.domains = []
+        self.descriptors = []
+        self.created_etc = []
+
+    def fw(self, *args, check=True):
+        return run([self.fwsel] + list(args), check=check)
+
+    def add_descriptor(self, name, content):
+        for d in ("/etc/qemu", FW_ETC):
+            if not os.path.isdir(d):
+                os.mkdir(d)
+                self.created_etc.append(d)
+        path = os.path.join(FW_ETC, name)
+        with open(path, "w") as f:
+            json.dump(content, f, indent=4)
+        self.descriptors.append(path)
+        return path
+
+    def remove_descriptor(self, path):
+        if os.path.exists(path):
+            os.unlink(path)
+        if path in self.descriptors:
+            self.descriptors.remove(path)
+
+    def write_domain(self, case):
+        name, machine, fwattr, os_children, _, _ = case
+        dom = PREFIX + name
+        serial = os.path.join(self.work, dom + ".serial")
+        xml = DOMAIN_TEMPLATE.format(name=dom, machine=machine, serial=serial,
+                                     fwattr=" firmware='%s'" % fwattr if fwattr else "",
+                                     os=os_children)
+        path = os.path.join(self.work, dom + ".xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        return dom, path, serial
+
+    def check_xml(self, label, dom, predicted):
+        live = virsh("dumpxml", dom).stdout
+        problems = []
+        for tag in ("loader", "nvram"):
+            want = element_attrs(predicted, tag)
+            have = element_attrs(live, tag)
+            if want is None and have is None:
+                continue
+            if want is None or have is None:
+                problems.append("<%s>: fwsel %s, libvirt %s" % (tag, want, have))
+                continue
+            # libvirt 9.0.0 does not write format attributes
+            for key in ("#text", "readonly", "secure", "stateless", "type", "template"):
+                if want.get(key) != have.get(key):
+                    problems.append("<%s> %s: fwsel %r, libvirt %r" %
+                                    (tag, key, want.get(key), have.get(key)))
+        self.tap.result(not problems, "%s: xml: live loader/nvram equal fwsel's choice" % label,
+                        "\n".join(problems) + ("\nlibvirt loader: %s\nlibvirt nvram: %s" % (
+                            element_attrs(live, "loader"), element_attrs(live, "nvram"))))
+        return element_attrs(live, "loader"), element_attrs(live, "nvram")
+
+    def check_argv(self, label, dom, defined_xml_path):
+        predicted = [l for l in self.fw("argv", defined_xml_path).stdout.splitlines() if l]
+        want = firmware_args(predicted)
+        have = firmware_args(parse_log_args(os.path.join(LOG_DIR, dom + ".log")))
+        self.tap.result(want == have, "%s: argv: firmware arguments equal virt-fwsel argv" % label,
+                        "fwsel:   %s\nlibvirt: %s" % (want, have) if want != have else
+                        "\n".join("%s %s" % a for a in have))
+
+    def check_nvram(self, label, nvram, template, fresh=True):
+        if not nvram or not nvram.get("#text"):
+            self.tap.result(template is None,
+                            "%s: nvram: no varstore, as fwsel chose" % label)
+            return None
+        path = nvram["#text"]
+        problems = []
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            self.tap.result(False, "%s: nvram: %s exists" % (label, path))
+            return None
+        tst = os.stat(template)
+        if st.st_size != tst.st_size:
+            problems.append("size %d, template %d" % (st.st_size, tst.st_size))
+        if stat.S_IMODE(st.st_mode) != 0o600:
+            problems.append("mode %o, expected 600" % stat.S_IMODE(st.st_mode))
+        owner = pwd.getpwuid(st.st_uid).pw_name
+        if owner != QEMU_USER:
+            problems.append("owner %s, expected %s" % (owner, QEMU_USER))
+        if fresh:
+            # OVMF writes variables at every boot: only a fresh file equals
+            # its template
+            with open(path, "rb") as a, open(template, "rb") as b:
+                if a.read() != b.read():
+                    problems.append("contents differ from the template %s" % template)
+        self.tap.result(not problems,
+                        "%s: nvram: %s: template's size%s, 0600, %s" %
+                        (label, path, " and bytes" if fresh else "", QEMU_USER),
+                        "\n".join(problems))
+        return st.st_ino
+
+    def check_serial(self, label, serial, marker):
+        ok, text = wait_serial(serial, marker)
+        tail = "\n".join(text.strip().splitlines()[-4:])
+        self.tap.result(ok, "%s: serial: OVMF shows %r" % (label, marker),
+                        "" if ok else "serial tail:\n" + tail)
+
+    def start_and_observe(self, label, dom, serial, predicted_xml, defined_path, marker,
+                          reset=False, fresh=True):
+        if os.path.exists(serial):
+            os.unlink(serial)
+        args = ["start", "--paused", dom] + (["--reset-nvram"] if reset else [])
+        virsh(*args)
+        loader, nvram = self.check_xml(label, dom, predicted_xml)
+        tmpl = element_attrs(predicted_xml, "nvram")
+        ino = self.check_nvram(label, nvram, tmpl.get("template") if tmpl else None,
+                               fresh=fresh or reset)
+        self.check_argv(label, dom, defined_path)
+        virsh("resume", dom)
+        self.check_serial(label, serial, marker)
+        virsh("destroy", dom)
+        return loader, ino
+
+    def case(self, case):
+        name, _, _, _, marker, descriptors = case
+        dom, path, serial = self.write_domain(case)
+        paths = [self.add_descriptor(n, c) for n, c in descriptors.items()]
+        self.domains.append(dom)
+        try:
+            predicted = self.fw("select", path).stdout
+            self.fw("define", path)
+        finally:
+            for p in paths:
+                self.remove_descriptor(p)
+        defined = os.path.join(self.work, dom + ".defined.xml")
+        with open(defined, "w") as f:
+            f.write(virsh("dumpxml", "--inactive", dom).stdout)
+        return self.start_and_observe(name, dom, serial, predicted, defined, marker) + (
+            dom, serial, predicted, defined, marker)
+
+    def preservation(self, first):
+        loader, ino, dom, serial, predicted, defined, marker = first
+        label = "preserve"
+        request = os.path.join(self.work, dom + ".xml")
+        decoy = self.add_descriptor("10-fwsel-live-decoy.json", DECOY_DESCRIPTOR)
+        try:
+            now = self.fw("explain", request).stdout
+            wins = "10-fwsel-live-decoy.json: selected" in now
+            self.tap.result(wins, "%s: a fresh selection would now pick the decoy descriptor"
+                            % label, "" if wins else now)
+            drift = self.fw("drift", dom, check=False)
+            self.tap.result(drift.returncode == 1,
+                            "%s: virt-fwsel drift reports the new choice" % label,
+                            drift.stdout + drift.stderr)
+            again, ino2 = self.start_and_observe(label + " restart", dom, serial, predicted,
+                                                 defined, marker, fresh=False)
+            self.tap.result(again.get("#text") == loader.get("#text"),
+                            "%s: same loader after restart (%s)" % (label, loader.get("#text")),
+                            "now %s" % again.get("#text"))
+            self.tap.result(ino is not None and ino == ino2,
+                            "%s: same varstore file kept (inode %s)" % (label, ino),
+                            "inode now %s" % ino2)
+            _, ino3 = self.start_and_observe(label + " reset", dom, serial, predicted, defined,
+                                             marker, reset=True)
+            self.tap.result(ino3 is not None and ino3 != ino,
+                            "%s: start --reset-nvram recreated the varstore from its template"
+                            % label, "inode %s -> %s" % (ino, ino3))
+        finally:
+            self.remove_descriptor(decoy)
+
+    def clear_leftovers(self):
+        """Domains a crashed earlier run left behind"""
+        names = virsh("list", "--all", "--name").stdout.split()
+        for dom in names:
+            if dom.startswith(PREFIX):
+                self.tap.note("removing leftover domain %s" % dom)
+                virsh("destroy", dom, check=False)
+                virsh("undefine", "--nvram", dom, check=False)
+
+    def teardown(self):
+        for dom in self.domains:
+            virsh("destroy", dom, check=False)
+            virsh("undefine", "--nvram", dom, check=False)
+        for p in list(self.descriptors):
+            self.remove_descriptor(p)
+        for d in reversed(self.created_etc):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+
+
+def prerequisites():
+    missing = []
+    if os.geteuid() != 0:
+        missing.append("root")
+    for tool in ("virsh", "libvirtd", "virtlogd", "qemu-system-x86_64"):
+        if not shutil.which(tool):
+            missing.append(tool)
+    for f in ("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/ovmf/OVMF.fd"):
+        if not os.path.exists(f):
+            missing.append(f)
+    return missing
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fwsel", required=True)
+    ap.add_argument("cases", nargs="*", help="run only these cases")
+    args = ap.parse_args()
+
+    missing = prerequisites()
+    if missing:
+        msg = "live suite needs: %s (scripts/install-deps --live, run as root)" % ", ".join(missing)
+        if os.environ.get("FWSEL_LIVE_REQUIRED") == "1":
+            print("1..1\nnot ok 1 - prerequisites\n# " + msg)
+            return 1
+        print("1..0 # SKIP " + msg)
+        return 77
+
+    tap = Tap()
+    work = tempfile.mkdtemp(prefix="fwsel-live-")
+    os.chmod(work, 0o755)
+    daemons = Daemons(tap)
+    suite = Suite(os.path.abspath(args.fwsel), work, tap)
+    cases = [c for c in CASES if not args.cases or c[0] in args.cases]
+    started = time.time()
+    try:
+        daemons.start()
+        suite.clear_leftovers()
+        results = {}
+        for case in cases:
+            try:
+                results[case[0]] = suite.case(case)
+            except Exception as e:
+                tap.result(False, "%s: ran" % case[0], str(e))
+        if "no-sb" in results:
+            try:
+                suite.preservation(results["no-sb"])
+            except Exception as e:
+                tap.result(False, "preserve: ran", str(e))
+    finally:
+        suite.teardown()
+        daemons.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    tap.note("live suite: %d checks, %d failed, %.0f s" % (tap.n, tap.failed, time.time() - started))
+    print("1..%d" % tap.n)
+    return 1 if tap.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
