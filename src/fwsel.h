@@ -19,3 +19,5 @@
 #include "fwsel-match.h"
 #include "fwsel-fill.h"
 #include "fwsel-nvram.h"
+#include "fwsel-command.h"
+#include "fwsel-preserve.h"

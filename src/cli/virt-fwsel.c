@@ -26,6 +26,12 @@ static const struct {
       "host preflight: which firmware each common request would get" },
     { "nvram", fwselCliNvram, "OP DOMAIN.xml",
       "the domain's varstore; OP is create, reset, check or remove" },
+    { "argv", fwselCliArgv, "DOMAIN.xml",
+      "the firmware arguments of the QEMU command line, one per line" },
+    { "preserve", fwselCliPreserve, "EXISTING.xml NEW.xml",
+      "NEW with the loader and varstore of EXISTING pinned (or re-selected, saying why)" },
+    { "migrate-xml", fwselCliMigrateXML, "DOMAIN.xml",
+      "the incoming definition with loader and varstore pinned for this host" },
 };
 
 

@@ -44,6 +44,9 @@ int fwselCliSelect(fwselCli *cli, int argc, char **argv);
 int fwselCliExplain(fwselCli *cli, int argc, char **argv);
 int fwselCliCheck(fwselCli *cli, int argc, char **argv);
 int fwselCliNvram(fwselCli *cli, int argc, char **argv);
+int fwselCliArgv(fwselCli *cli, int argc, char **argv);
+int fwselCliPreserve(fwselCli *cli, int argc, char **argv);
+int fwselCliMigrateXML(fwselCli *cli, int argc, char **argv);
 
 /* select: warn about an existing varstore that does not fit */
 void fwselCliNvramSelectWarn(const fwselHost *host, const fwselDomain *dom);

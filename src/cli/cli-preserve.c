@@ -1,0 +1,104 @@
+/*
+ * cli-preserve.c: virt-fwsel preserve EXISTING.xml NEW.xml and
+ * virt-fwsel migrate-xml DOMAIN.xml
+ *
+ * Both print the new definition on stdout.  On stderr: why selection ran
+ * again ("re-selecting firmware: ..."), a varstore that needs a reset
+ * ("warning: ..."), and notes.  A definition whose firmware is simply
+ * kept prints nothing on stderr.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdio.h>
+
+#include "virt-fwsel.h"
+
+
+static void
+fwselCliPreserveReport(const fwselPreservation *pres)
+{
+    guint i;
+
+    for (i = 0; i < pres->reasons->len; i++)
+        fprintf(stderr, "virt-fwsel: re-selecting firmware: %s\n",
+                (const char *) g_ptr_array_index(pres->reasons, i));
+    if (pres->outcome == FWSEL_PRESERVE_RESELECTED) {
+        if (pres->chosen)
+            fprintf(stderr, "virt-fwsel: selected %s: %s\n", pres->chosen->name,
+                    pres->dom->loader.path ? pres->dom->loader.path : pres->chosen->path);
+        else
+            fprintf(stderr, "virt-fwsel: no descriptor selected: the domain keeps the "
+                    "firmware it names, or QEMU's default\n");
+    }
+    if (pres->varstoreReset)
+        fprintf(stderr, "virt-fwsel: warning: the varstore needs a reset: %s; once the "
+                "new definition is in place, reset it from the new template before the "
+                "guest relies on it ('virsh start --reset-nvram', or 'virt-fwsel nvram "
+                "reset' on the new definition)\n", pres->varstoreResetWhy);
+    for (i = 0; i < pres->notes->len; i++)
+        fwselCliNote("%s", (const char *) g_ptr_array_index(pres->notes, i));
+}
+
+
+static int
+fwselCliPreserveWrite(fwselDomainXML *doc, const fwselPreservation *pres)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *xml = NULL;
+
+    if (fwselPreserveApply(doc, pres, &err) < 0)
+        return fwselCliFail(err);
+    xml = fwselDomainXMLFormat(doc);
+    fputs(xml, stdout);
+    return FWSEL_EXIT_OK;
+}
+
+
+int
+fwselCliPreserve(fwselCli *cli, int argc, char **argv)
+{
+    g_autoptr(fwselHost) host = NULL;
+    g_autoptr(fwselCatalog) catalog = NULL;
+    g_autoptr(fwselDomainXML) existing = NULL;
+    g_autoptr(fwselDomainXML) requested = NULL;
+    g_autoptr(fwselPreservation) pres = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (argc != 2)
+        return fwselCliUsage("preserve takes two arguments: EXISTING.xml NEW.xml");
+
+    if (!(existing = fwselDomainXMLLoad(argv[0], &err)) ||
+        !(requested = fwselDomainXMLLoad(argv[1], &err)) ||
+        !(host = fwselCliHost(cli, &err)) ||
+        !(catalog = fwselCatalogLoad(host, &err)) ||
+        !(pres = fwselPreserve(host, catalog, fwselDomainXMLGetDomain(existing),
+                               fwselDomainXMLGetDomain(requested), &err)))
+        return fwselCliFail(err);
+
+    fwselCliPreserveReport(pres);
+    return fwselCliPreserveWrite(requested, pres);
+}
+
+
+int
+fwselCliMigrateXML(fwselCli *cli, int argc, char **argv)
+{
+    g_autoptr(fwselHost) host = NULL;
+    g_autoptr(fwselCatalog) catalog = NULL;
+    g_autoptr(fwselDomainXML) doc = NULL;
+    g_autoptr(fwselPreservation) pres = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (argc != 1)
+        return fwselCliUsage("migrate-xml takes one argument: DOMAIN.xml");
+
+    if (!(doc = fwselDomainXMLLoad(argv[0], &err)) ||
+        !(host = fwselCliHost(cli, &err)) ||
+        !(catalog = fwselCatalogLoad(host, &err)) ||
+        !(pres = fwselMigratePin(host, catalog, fwselDomainXMLGetDomain(doc), &err)))
+        return fwselCliFail(err);
+
+    fwselCliPreserveReport(pres);
+    return fwselCliPreserveWrite(doc, pres);
+}

@@ -1,0 +1,917 @@
+/*
+ * preserve.c: carry a domain's loader and varstore into a regenerated
+ * definition, and pin them for a migration destination
+ *
+ * A pinned definition names every firmware file and switches automatic
+ * selection off: no firmware= attribute and no <os><firmware> block
+ * (libvirt 9.0.0 refuses explicit loader attributes next to
+ * firmware='efi').  Whether the old firmware still fits is decided by the
+ * selection rules themselves (match.c): the new request, restricted to
+ * the old loader and template, either still matches the descriptor that
+ * describes them, or the verdict says why not.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+
+#include "fwsel-preserve.h"
+#include "fwsel-util.h"
+
+FWSEL_ENUM_IMPL(fwselPreserveOutcome, FWSEL_PRESERVE_LAST,
+                "none", "kept", "reselected", "remapped");
+
+
+void
+fwselPreservationFree(fwselPreservation *pres)
+{
+    if (!pres)
+        return;
+    fwselDomainFree(pres->dom);
+    if (pres->reasons)
+        g_ptr_array_unref(pres->reasons);
+    if (pres->notes)
+        g_ptr_array_unref(pres->notes);
+    g_free(pres->varstoreResetWhy);
+    g_free(pres);
+}
+
+
+static fwselPreservation *
+fwselPreservationNew(void)
+{
+    fwselPreservation *pres = g_new0(fwselPreservation, 1);
+
+    pres->reasons = g_ptr_array_new_with_free_func(g_free);
+    pres->notes = g_ptr_array_new_with_free_func(g_free);
+    return pres;
+}
+
+
+static void G_GNUC_PRINTF(2, 3)
+fwselAddf(GPtrArray *list, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    g_ptr_array_add(list, g_strdup_vprintf(fmt, ap));
+    va_end(ap);
+}
+
+
+static void
+fwselTakeNotes(GPtrArray *to, GPtrArray *from)
+{
+    guint i;
+
+    for (i = 0; from && i < from->len; i++)
+        g_ptr_array_add(to, g_strdup(g_ptr_array_index(from, i)));
+}
+
+
+static const char *
+fwselOr(const char *s, const char *fallback)
+{
+    return s ? s : fallback;
+}
+
+
+/* The loader type libvirt acts on: a loader path without a type is a ROM */
+static fwselLoaderType
+fwselLoaderEffectiveType(const fwselLoader *loader)
+{
+    if (loader->present && loader->path && loader->type == FWSEL_LOADER_TYPE_NONE)
+        return FWSEL_LOADER_TYPE_ROM;
+    return loader->type;
+}
+
+
+static fwselFormat
+fwselFormatOrRaw(fwselFormat format)
+{
+    return format ? format : FWSEL_FORMAT_RAW;
+}
+
+
+static const char *
+fwselTristateText(fwselTristate t)
+{
+    return t ? fwselTristateTypeToString(t) : NULL;
+}
+
+
+/* Two host paths name the same file (symlinks resolved under the root);
+ * paths that cannot be resolved compare as written. */
+static bool
+fwselSameFile(const fwselHost *host, const char *a, const char *b)
+{
+    g_autofree char *ra = NULL;
+    g_autofree char *rb = NULL;
+
+    if (!a || !b)
+        return a == b;
+    if (g_str_equal(a, b))
+        return true;
+    if (fwselPathResolve(host->root, a, &ra, NULL) < 0 ||
+        fwselPathResolve(host->root, b, &rb, NULL) < 0)
+        return false;
+    return g_str_equal(ra, rb);
+}
+
+
+static const char *
+fwselDescriptorCodePath(const fwselDescriptor *desc)
+{
+    return desc->device == FWSEL_DEVICE_FLASH ? desc->executable.filename : desc->filename;
+}
+
+
+static const char *
+fwselDescriptorTemplatePath(const fwselDescriptor *desc)
+{
+    if (desc->device == FWSEL_DEVICE_FLASH && desc->mode == FWSEL_FLASH_MODE_SPLIT)
+        return desc->nvramTemplate.filename;
+    return NULL;
+}
+
+
+/* The effective descriptor naming @path as its code, exact name first,
+ * then through symlinks; NULL when none does. */
+static const fwselDescriptor *
+fwselDescriptorForLoader(const fwselHost *host,
+                         const fwselCatalog *catalog,
+                         const char *path)
+{
+    const fwselDescriptor *viaLink = NULL;
+    size_t i;
+
+    for (i = 0; path && i < catalog->nentries; i++) {
+        const fwselEntry *e = catalog->entries[i];
+        const char *code;
+
+        if (e->state != FWSEL_ENTRY_ACTIVE || !fwselEntryIsEffective(e))
+            continue;
+        code = fwselDescriptorCodePath(e->desc);
+        if (g_str_equal(code, path))
+            return e->desc;
+        if (!viaLink && fwselSameFile(host, code, path))
+            viaLink = e->desc;
+    }
+    return viaLink;
+}
+
+
+/* "uefi, flash split (raw, template raw), features: a b c" */
+static char *
+fwselDescribeRole(const fwselDescriptor *desc)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    int i;
+
+    for (i = 1; i < FWSEL_INTERFACE_LAST; i++) {
+        if (fwselDescriptorHasInterface(desc, i))
+            g_string_append_printf(out, "%s%s", out->len ? "/" : "",
+                                   fwselInterfaceTypeToString(i));
+    }
+    if (desc->device == FWSEL_DEVICE_FLASH) {
+        g_string_append_printf(out, ", flash %s (%s", fwselFlashModeTypeToString(desc->mode),
+                               fwselFormatTypeToString(desc->executable.format));
+        if (fwselDescriptorTemplatePath(desc))
+            g_string_append_printf(out, ", template %s",
+                                   fwselFormatTypeToString(desc->nvramTemplate.format));
+        g_string_append_c(out, ')');
+    } else {
+        g_string_append_printf(out, ", %s", fwselDeviceTypeToString(desc->device));
+    }
+    g_string_append(out, ", features:");
+    for (i = 0; i < FWSEL_FEATURE_LAST; i++) {
+        if (fwselDescriptorHasFeature(desc, i))
+            g_string_append_printf(out, " %s", fwselFeatureTypeToString(i));
+    }
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+
+/**
+ * fwselPinnedForm:
+ *
+ * Switches automatic selection off on a filled slice: the explicit loader
+ * and varstore stay, firmware= and the <os><firmware> features go.
+ */
+static void
+fwselPinnedForm(fwselDomain *dom)
+{
+    dom->firmware = FWSEL_FIRMWARE_NONE;
+    dom->hasFirmwareFeatures = false;
+    dom->secureBoot = FWSEL_TRISTATE_ABSENT;
+    dom->enrolledKeys = FWSEL_TRISTATE_ABSENT;
+    dom->loader.type = fwselLoaderEffectiveType(&dom->loader);
+}
+
+
+static void
+fwselCopyLoader(fwselLoader *to, const fwselLoader *from)
+{
+    g_free(to->path);
+    *to = *from;
+    to->path = g_strdup(from->path);
+}
+
+
+static void
+fwselCopyNvram(fwselNvram *to, const fwselNvram *from)
+{
+    g_free(to->path);
+    g_free(to->templatePath);
+    *to = *from;
+    to->path = g_strdup(from->path);
+    to->templatePath = g_strdup(from->templatePath);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Preserve                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Does the new definition ask for firmware that a loader could provide? */
+static bool
+fwselRequestsLoader(const fwselDomain *dom)
+{
+    if (dom->firmware == FWSEL_FIRMWARE_EFI)
+        return true;
+    if (dom->firmware == FWSEL_FIRMWARE_BIOS)
+        return false;
+    return (dom->loader.present &&
+            (dom->loader.path || dom->loader.type != FWSEL_LOADER_TYPE_NONE)) ||
+           dom->nvram.present;
+}
+
+
+static void
+fwselLoaderConflict(GPtrArray *reasons, const char *attr, const char *want, const char *have)
+{
+    if (have)
+        fwselAddf(reasons, "NEW asks for <loader %s='%s'>, the existing loader has %s='%s'",
+                  attr, want, attr, have);
+    else
+        fwselAddf(reasons, "NEW asks for <loader %s='%s'>, the existing loader has no %s "
+                  "attribute", attr, want, attr);
+}
+
+
+/* The new definition sets a loader attribute the existing loader does
+ * not have; each difference is a reason to select again. */
+static void
+fwselPreserveCompareLoader(const fwselDomain *existing,
+                           const fwselDomain *requested,
+                           GPtrArray *reasons)
+{
+    const fwselLoader *o = &existing->loader;
+    const fwselLoader *n = &requested->loader;
+    fwselLoaderType oldType = fwselLoaderEffectiveType(o);
+
+    if (n->type && n->type != oldType)
+        fwselLoaderConflict(reasons, "type", fwselLoaderTypeTypeToString(n->type),
+                  oldType ? fwselLoaderTypeTypeToString(oldType) : NULL);
+    if (n->readonly && n->readonly != o->readonly)
+        fwselLoaderConflict(reasons, "readonly", fwselTristateTypeToString(n->readonly),
+                  fwselTristateText(o->readonly));
+    if (n->secure &&
+        (n->secure == FWSEL_TRISTATE_YES) != (o->secure == FWSEL_TRISTATE_YES))
+        fwselLoaderConflict(reasons, "secure", fwselTristateTypeToString(n->secure),
+                  fwselTristateText(o->secure));
+    if (n->stateless &&
+        (n->stateless == FWSEL_TRISTATE_YES) != (o->stateless == FWSEL_TRISTATE_YES))
+        fwselLoaderConflict(reasons, "stateless", fwselTristateTypeToString(n->stateless),
+                  fwselTristateText(o->stateless));
+    if (n->format && n->format != fwselFormatOrRaw(o->format))
+        fwselLoaderConflict(reasons, "format", fwselFormatTypeToString(n->format),
+                  fwselFormatTypeToString(fwselFormatOrRaw(o->format)));
+    if (requested->nvram.format && existing->nvram.present &&
+        requested->nvram.format != fwselFormatOrRaw(existing->nvram.format))
+        fwselAddf(reasons, "NEW asks for a %s varstore, the existing one is %s",
+                  fwselFormatTypeToString(requested->nvram.format),
+                  fwselFormatTypeToString(fwselFormatOrRaw(existing->nvram.format)));
+}
+
+
+/* Why the existing firmware cannot be kept before looking at
+ * descriptors: no loader, or files gone. */
+static void
+fwselPreserveCheckFiles(const fwselHost *host,
+                        const fwselDomain *existing,
+                        const fwselDomain *requested,
+                        GPtrArray *reasons)
+{
+    const fwselLoader *o = &existing->loader;
+
+    if (requested->loader.path && !fwselSameFile(host, requested->loader.path, o->path)) {
+        fwselAddf(reasons, "NEW names loader %s, the existing definition uses %s",
+                  requested->loader.path, fwselOr(o->path, "none"));
+        return;
+    }
+
+    if (!o->present || !o->path) {
+        if (existing->firmware == FWSEL_FIRMWARE_EFI)
+            fwselAddf(reasons,
+                      "EXISTING names no loader file, only firmware='efi' (libvirt 9.0.0 "
+                      "keeps the files it chose only in the running definition: use "
+                      "'virsh dumpxml' of the running domain, without --inactive)");
+        else
+            fwselAddf(reasons, "EXISTING has no loader file (it boots QEMU's default firmware)");
+        return;
+    }
+
+    if (!fwselHostFileExists(host, o->path))
+        fwselAddf(reasons, "the existing loader %s no longer exists on this host", o->path);
+    if (existing->nvram.templatePath &&
+        !fwselHostFileExists(host, existing->nvram.templatePath))
+        fwselAddf(reasons, "the existing varstore template %s no longer exists on this host",
+                  existing->nvram.templatePath);
+}
+
+
+/* The new request restricted to the existing files */
+static fwselDomain *
+fwselPreserveProbe(const fwselDomain *existing, const fwselDomain *requested)
+{
+    fwselDomain *probe = fwselDomainCopy(requested);
+    const fwselLoader *o = &existing->loader;
+
+    probe->loader.present = true;
+    g_free(probe->loader.path);
+    probe->loader.path = g_strdup(o->path);
+    probe->loader.type = fwselLoaderEffectiveType(o);
+    if (!probe->loader.readonly)
+        probe->loader.readonly = o->readonly;
+    if (!probe->loader.secure)
+        probe->loader.secure = o->secure;
+    if (!probe->loader.stateless)
+        probe->loader.stateless = o->stateless;
+    if (!probe->loader.format)
+        probe->loader.format = o->format;
+
+    fwselCopyNvram(&probe->nvram, &existing->nvram);
+    if (!probe->smm)
+        probe->smm = existing->smm;
+    return probe;
+}
+
+
+/* Rules that say a descriptor is about other firmware than the existing
+ * loader, rather than that the existing firmware lacks something. */
+static bool
+fwselRuleIsIdentity(const char *rule)
+{
+    static const char *const identity[] = {
+        "interface", "unknown-feature", "device", "loader-path", "template-path",
+    };
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(identity); i++) {
+        if (g_str_equal(rule, identity[i]))
+            return true;
+    }
+    return false;
+}
+
+
+/* Runs the selection rules on the probe; on a mismatch the reasons of
+ * the descriptors describing the existing files go to @reasons. */
+static const fwselDescriptor *
+fwselPreserveMatch(fwselHost *host,
+                   const fwselCatalog *catalog,
+                   const fwselDomain *probe,
+                   fwselPreservation *pres,
+                   bool *described)
+{
+    g_autoptr(fwselMatch) match = fwselMatchDomain(host, catalog, probe);
+    size_t i;
+
+    *described = match->chosen != NULL;
+    if (match->chosen)
+        return match->chosen;
+
+    for (i = 0; i < match->nverdicts; i++) {
+        const fwselVerdict *v = &match->verdicts[i];
+
+        if (v->kind != FWSEL_VERDICT_REJECTED || fwselRuleIsIdentity(v->rule))
+            continue;
+        *described = true;
+        fwselAddf(pres->reasons, "the existing firmware %s (%s) no longer fits NEW: %s: %s",
+                  probe->loader.path, v->entry->name, v->rule, v->reason);
+    }
+    return NULL;
+}
+
+
+static bool
+fwselSameFeature(const fwselDescriptor *a, const fwselDescriptor *b, fwselFeature f)
+{
+    return fwselDescriptorHasFeature(a, f) == fwselDescriptorHasFeature(b, f);
+}
+
+
+/* After a new selection: does the varstore the domain keeps still fit? */
+static void
+fwselPreserveCheckVarstore(fwselHost *host,
+                           const fwselCatalog *catalog,
+                           const fwselDomain *existing,
+                           fwselPreservation *pres)
+{
+    const fwselDomain *dom = pres->dom;
+    const fwselDescriptor *old;
+    const char *oldTemplate = existing->nvram.templatePath;
+    const char *path = existing->nvram.path;
+    static const fwselFeature keyFeatures[] = {
+        FWSEL_FEATURE_SECURE_BOOT, FWSEL_FEATURE_ENROLLED_KEYS,
+    };
+    size_t i;
+
+    if (!existing->loader.path || !path || existing->nvram.nonLocal)
+        return;
+    if (!dom->nvram.present) {
+        fwselAddf(pres->notes,
+                  "the new firmware keeps no variables: the varstore %s is no longer used "
+                  "(it stays on disk)", path);
+        return;
+    }
+    if (g_strcmp0(dom->nvram.path, path) != 0)
+        return;
+
+    old = fwselDescriptorForLoader(host, catalog, existing->loader.path);
+    if (!oldTemplate && old)
+        oldTemplate = fwselDescriptorTemplatePath(old);
+
+    if (!oldTemplate) {
+        fwselAddf(pres->notes,
+                  "cannot tell which template the varstore %s was made from; check that "
+                  "it fits the new firmware ('virt-fwsel nvram check')", path);
+        return;
+    }
+
+    if (!fwselSameFile(host, oldTemplate, dom->nvram.templatePath)) {
+        pres->varstoreReset = true;
+        pres->varstoreResetWhy =
+            g_strdup_printf("the varstore %s was made from %s, the new firmware's template "
+                            "is %s", path, oldTemplate,
+                            fwselOr(dom->nvram.templatePath, "(none)"));
+        return;
+    }
+
+    if (!old || !pres->chosen)
+        return;
+    for (i = 0; i < G_N_ELEMENTS(keyFeatures); i++) {
+        fwselFeature f = keyFeatures[i];
+
+        if (fwselSameFeature(old, pres->chosen, f))
+            continue;
+        pres->varstoreReset = true;
+        pres->varstoreResetWhy =
+            g_strdup_printf("%s changes from %s to %s: the varstore %s holds the old "
+                            "firmware's variables",
+                            fwselFeatureTypeToString(f),
+                            fwselDescriptorHasFeature(old, f) ? "yes" : "no",
+                            fwselDescriptorHasFeature(pres->chosen, f) ? "yes" : "no",
+                            path);
+        return;
+    }
+}
+
+
+/* Selection from scratch for the new definition; the varstore keeps its
+ * place when it can. */
+static int
+fwselPreserveReselect(fwselHost *host,
+                      const fwselCatalog *catalog,
+                      const fwselDomain *existing,
+                      const fwselDomain *requested,
+                      fwselPreservation *pres,
+                      GError **error)
+{
+    g_autoptr(fwselSelection) sel = NULL;
+    fwselNvram *nvram;
+
+    if (!(sel = fwselSelect(host, catalog, requested, error)))
+        return -1;
+
+    pres->outcome = FWSEL_PRESERVE_RESELECTED;
+    pres->chosen = sel->chosen;
+    fwselTakeNotes(pres->notes, sel->notes);
+    pres->dom = g_steal_pointer(&sel->dom);
+    nvram = &pres->dom->nvram;
+
+    if (!requested->nvram.path && existing->nvram.path && !existing->nvram.nonLocal &&
+        nvram->present && nvram->path && !g_str_equal(nvram->path, existing->nvram.path)) {
+        if (fwselFormatOrRaw(nvram->format) == fwselFormatOrRaw(existing->nvram.format)) {
+            g_free(nvram->path);
+            nvram->path = g_strdup(existing->nvram.path);
+        } else {
+            fwselAddf(pres->notes,
+                      "the existing %s varstore %s does not fit the new %s firmware; it "
+                      "stays on disk and the domain gets %s",
+                      fwselFormatTypeToString(fwselFormatOrRaw(existing->nvram.format)),
+                      existing->nvram.path,
+                      fwselFormatTypeToString(fwselFormatOrRaw(nvram->format)), nvram->path);
+        }
+    }
+
+    fwselPinnedForm(pres->dom);
+    fwselPreserveCheckVarstore(host, catalog, existing, pres);
+    return 0;
+}
+
+
+/* The existing loader and varstore, pinned into the new definition */
+static int
+fwselPreserveKeep(fwselHost *host,
+                  const fwselCatalog *catalog,
+                  const fwselDomain *existing,
+                  const fwselDomain *requested,
+                  fwselPreservation *pres,
+                  GError **error)
+{
+    g_autoptr(fwselDomain) keep = fwselDomainCopy(requested);
+    g_autoptr(fwselSelection) sel = NULL;
+
+    fwselPinnedForm(keep);
+    fwselCopyLoader(&keep->loader, &existing->loader);
+    keep->loader.type = fwselLoaderEffectiveType(&existing->loader);
+    fwselCopyNvram(&keep->nvram, &existing->nvram);
+    if (existing->smm)
+        keep->smm = existing->smm;
+
+    /* completes what the existing definition left implicit (a template
+     * libvirt looks up at start, formats) without choosing anything */
+    if (!(sel = fwselSelect(host, catalog, keep, error)))
+        return -1;
+
+    pres->outcome = FWSEL_PRESERVE_KEPT;
+    if (!pres->chosen)
+        pres->chosen = sel->chosen;
+    fwselTakeNotes(pres->notes, sel->notes);
+    pres->dom = g_steal_pointer(&sel->dom);
+    /* selection may record the build as an automatic choice again */
+    fwselPinnedForm(pres->dom);
+    return 0;
+}
+
+
+/**
+ * fwselPreserve:
+ * @existing: the domain's current definition (running XML, or the
+ *            persistent XML when it names the files)
+ * @requested: the newly generated definition
+ *
+ * Returns the firmware slice for @requested: the existing loader,
+ * varstore and SMM setting pinned (KEPT); or a fresh selection
+ * (RESELECTED) with pres->reasons saying why, when the existing files are
+ * gone, @requested names other files, or asks for what the existing
+ * firmware does not have; or @requested untouched (NONE) when it asks
+ * for no firmware.
+ */
+fwselPreservation *
+fwselPreserve(fwselHost *host,
+              const fwselCatalog *catalog,
+              const fwselDomain *existing,
+              const fwselDomain *requested,
+              GError **error)
+{
+    g_autoptr(fwselPreservation) pres = fwselPreservationNew();
+    g_autoptr(fwselDomain) probe = NULL;
+    bool described = false;
+
+    if (existing->name && requested->name && !g_str_equal(existing->name, requested->name)) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
+                    "EXISTING defines domain '%s', NEW defines '%s': not the same domain",
+                    existing->name, requested->name);
+        return NULL;
+    }
+    if (fwselDomainValidate(requested, error) < 0)
+        return NULL;
+    if (existing->nvram.present && existing->nvram.nonLocal &&
+        fwselRequestsLoader(requested)) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_VALIDATE,
+                    "EXISTING's varstore is not a local file (<nvram type='network'>): "
+                    "fwsel cannot carry its <source> over; copy the <nvram> element into "
+                    "NEW by hand");
+        return NULL;
+    }
+
+    if (!fwselRequestsLoader(requested)) {
+        g_autoptr(fwselSelection) sel = NULL;
+
+        if (!(sel = fwselSelect(host, catalog, requested, error)))
+            return NULL;
+        pres->outcome = FWSEL_PRESERVE_NONE;
+        fwselTakeNotes(pres->notes, sel->notes);
+        pres->dom = g_steal_pointer(&sel->dom);
+        /* firmware='bios': the ROM a descriptor names, or QEMU's own BIOS;
+         * libvirt 9.0.0 refuses to start firmware='bios' without a
+         * descriptor for it */
+        fwselPinnedForm(pres->dom);
+        if (existing->loader.path)
+            fwselAddf(pres->notes,
+                      "NEW asks for no UEFI firmware: the existing loader %s is not carried over",
+                      existing->loader.path);
+        return g_steal_pointer(&pres);
+    }
+
+    fwselPreserveCheckFiles(host, existing, requested, pres->reasons);
+    if (pres->reasons->len == 0)
+        fwselPreserveCompareLoader(existing, requested, pres->reasons);
+
+    if (pres->reasons->len == 0) {
+        probe = fwselPreserveProbe(existing, requested);
+        pres->chosen = fwselPreserveMatch(host, catalog, probe, pres, &described);
+        if (!described)
+            fwselAddf(pres->notes,
+                      "no firmware descriptor on this host describes %s: NEW's requests "
+                      "could not be checked against it; it is kept as it is",
+                      existing->loader.path);
+    }
+
+    if (pres->reasons->len > 0) {
+        if (fwselPreserveReselect(host, catalog, existing, requested, pres, error) < 0)
+            return NULL;
+    } else if (fwselPreserveKeep(host, catalog, existing, requested, pres, error) < 0) {
+        return NULL;
+    }
+    return g_steal_pointer(&pres);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Migration                                                           */
+/* ------------------------------------------------------------------ */
+
+/* The request "the same role as the incoming firmware": everything the
+ * definition says about the firmware except its file names. */
+static fwselDomain *
+fwselMigrateRole(const fwselDomain *incoming,
+                 const fwselDescriptor *old,
+                 GError **error)
+{
+    g_autoptr(fwselDomain) role = fwselDomainCopy(incoming);
+    fwselLoader *loader = &role->loader;
+
+    loader->type = fwselLoaderEffectiveType(&incoming->loader);
+
+    if (old && fwselDescriptorHasInterface(old, FWSEL_INTERFACE_UEFI))
+        role->firmware = FWSEL_FIRMWARE_EFI;
+    else if (old && fwselDescriptorHasInterface(old, FWSEL_INTERFACE_BIOS))
+        role->firmware = FWSEL_FIRMWARE_BIOS;
+    else if (loader->type == FWSEL_LOADER_TYPE_PFLASH)
+        role->firmware = FWSEL_FIRMWARE_EFI;
+    else {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_NOMATCH,
+                    "%s does not exist on this host, and nothing says whether this ROM "
+                    "image is UEFI or BIOS firmware: install it, or pin another one by hand",
+                    incoming->loader.path);
+        return NULL;
+    }
+
+    g_clear_pointer(&loader->path, g_free);
+    g_clear_pointer(&role->nvram.templatePath, g_free);
+    loader->format = fwselFormatOrRaw(loader->format);
+    if (loader->type == FWSEL_LOADER_TYPE_PFLASH && !loader->secure)
+        loader->secure = FWSEL_TRISTATE_NO;
+    if (role->nvram.present) {
+        role->nvram.format = fwselFormatOrRaw(role->nvram.format ? role->nvram.format
+                                                                 : role->nvram.templateFormat);
+        role->nvram.templateFormat = role->nvram.format;
+    }
+
+    /* what the firmware is, from the definition, else from a descriptor
+     * that still names the missing file */
+    if (old && !role->secureBoot)
+        role->secureBoot = fwselDescriptorHasFeature(old, FWSEL_FEATURE_SECURE_BOOT)
+                           ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
+    if (old && !role->enrolledKeys)
+        role->enrolledKeys = fwselDescriptorHasFeature(old, FWSEL_FEATURE_ENROLLED_KEYS)
+                             ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
+    if (role->secureBoot || role->enrolledKeys)
+        role->hasFirmwareFeatures = true;
+    if (role->firmware == FWSEL_FIRMWARE_BIOS)
+        role->hasFirmwareFeatures = false;
+    return g_steal_pointer(&role);
+}
+
+
+/* "uefi pflash split (raw), SMM-protected, secure-boot yes, enrolled-keys open" */
+static char *
+fwselDescribeWantedRole(const fwselDomain *role)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    const fwselLoader *loader = &role->loader;
+    const char *mode = "split";
+
+    if (loader->stateless == FWSEL_TRISTATE_YES)
+        mode = "stateless";
+    else if (loader->readonly == FWSEL_TRISTATE_NO)
+        mode = "combined";
+
+    g_string_append_printf(out, "%s %s", role->firmware == FWSEL_FIRMWARE_BIOS ? "bios" : "uefi",
+                           fwselLoaderTypeTypeToString(loader->type));
+    if (loader->type == FWSEL_LOADER_TYPE_PFLASH)
+        g_string_append_printf(out, " %s (%s), %s", mode, fwselFormatTypeToString(loader->format),
+                               loader->secure == FWSEL_TRISTATE_YES ? "SMM-protected"
+                                                                    : "not SMM-protected");
+    g_string_append_printf(out, ", secure-boot %s, enrolled-keys %s",
+                           role->secureBoot ? fwselTristateTypeToString(role->secureBoot) : "open",
+                           role->enrolledKeys ? fwselTristateTypeToString(role->enrolledKeys) : "open");
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+
+/* A feature the incoming definition leaves open must not tell the
+ * candidates apart, or the mapping would be a guess. */
+static int
+fwselMigrateCheckAmbiguous(const fwselDomain *role,
+                           const fwselMatch *match,
+                           const char *missing,
+                           GError **error)
+{
+    static const struct {
+        fwselFeature feature;
+        size_t offset;
+    } open[] = {
+        { FWSEL_FEATURE_SECURE_BOOT, G_STRUCT_OFFSET(fwselDomain, secureBoot) },
+        { FWSEL_FEATURE_ENROLLED_KEYS, G_STRUCT_OFFSET(fwselDomain, enrolledKeys) },
+    };
+    size_t f;
+    size_t i;
+
+    for (f = 0; f < G_N_ELEMENTS(open); f++) {
+        const fwselTristate *want = G_STRUCT_MEMBER_P(role, open[f].offset);
+        g_autoptr(GString) with = g_string_new(NULL);
+        g_autoptr(GString) without = g_string_new(NULL);
+
+        if (*want)
+            continue;
+        for (i = 0; i < match->nverdicts; i++) {
+            const fwselVerdict *v = &match->verdicts[i];
+
+            if (v->kind != FWSEL_VERDICT_SELECTED && v->kind != FWSEL_VERDICT_MATCH)
+                continue;
+            g_string_append_printf(fwselDescriptorHasFeature(v->entry->desc, open[f].feature)
+                                   ? with : without, " %s", v->entry->name);
+        }
+        if (with->len && without->len) {
+            g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_NOMATCH,
+                        "%s does not exist on this host and its role is ambiguous here: the "
+                        "definition does not say whether the firmware has %s (with it:%s; "
+                        "without:%s). Install %s on this host, or give the domain "
+                        "<os><firmware> features so that its running XML says which firmware "
+                        "it has",
+                        missing, fwselFeatureTypeToString(open[f].feature),
+                        with->str, without->str, missing);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+
+static int
+fwselMigrateRemap(fwselHost *host,
+                  const fwselCatalog *catalog,
+                  const fwselDomain *incoming,
+                  const char *missing,
+                  fwselPreservation *pres,
+                  GError **error)
+{
+    const fwselDescriptor *old = fwselDescriptorForLoader(host, catalog, incoming->loader.path);
+    g_autoptr(fwselDomain) role = NULL;
+    g_autoptr(fwselMatch) match = NULL;
+    g_autoptr(fwselDomain) pinned = NULL;
+    g_autoptr(fwselSelection) sel = NULL;
+    g_autofree char *roleText = NULL;
+    const fwselDescriptor *chosen;
+
+    if (!(role = fwselMigrateRole(incoming, old, error)))
+        return -1;
+    if (fwselDomainValidate(role, error) < 0)
+        return -1;
+
+    match = fwselMatchDomain(host, catalog, role);
+    if (!(chosen = match->chosen)) {
+        g_autofree char *reasons = fwselMatchFormatReasons(match, "  ");
+        g_autofree char *wanted = fwselDescribeWantedRole(role);
+
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_NOMATCH,
+                    "%s does not exist on this host and no firmware here has the same role "
+                    "(%s); every descriptor was rejected:\n%s", missing, wanted, reasons);
+        g_strchomp((*error)->message);
+        return -1;
+    }
+    if (fwselMigrateCheckAmbiguous(role, match, missing, error) < 0)
+        return -1;
+
+    pinned = fwselDomainCopy(incoming);
+    fwselPinnedForm(pinned);
+    g_free(pinned->loader.path);
+    pinned->loader.path = g_strdup(fwselDescriptorCodePath(chosen));
+    g_free(pinned->nvram.templatePath);
+    pinned->nvram.templatePath = g_strdup(fwselDescriptorTemplatePath(chosen));
+    if (!(sel = fwselSelect(host, catalog, pinned, error)))
+        return -1;
+
+    pres->outcome = FWSEL_PRESERVE_REMAPPED;
+    pres->chosen = chosen;
+    pres->dom = g_steal_pointer(&sel->dom);
+    fwselPinnedForm(pres->dom);
+    fwselTakeNotes(pres->notes, sel->notes);
+
+    roleText = fwselDescribeRole(chosen);
+    fwselAddf(pres->notes, "%s does not exist on this host: using %s instead (same role: %s)",
+              missing, chosen->name, roleText);
+    if (g_strcmp0(incoming->loader.path, pres->dom->loader.path) != 0) {
+        fwselAddf(pres->notes, "loader %s is now %s",
+                  incoming->loader.path, pres->dom->loader.path);
+        fwselAddf(pres->notes,
+                  "QEMU carries the flash contents over: %s must have the same size as %s "
+                  "on the source host", pres->dom->loader.path, incoming->loader.path);
+    }
+    if (incoming->nvram.templatePath &&
+        g_strcmp0(incoming->nvram.templatePath, pres->dom->nvram.templatePath) != 0)
+        fwselAddf(pres->notes, "varstore template %s is now %s",
+                  incoming->nvram.templatePath, fwselOr(pres->dom->nvram.templatePath, "(none)"));
+    return 0;
+}
+
+
+/**
+ * fwselMigratePin:
+ * @incoming: the definition a migration brings to this host
+ *
+ * The definition for this (destination) host with loader and varstore
+ * pinned.  Files that exist here are kept (KEPT); when the loader or its
+ * template is missing, the firmware is mapped to this host's descriptor
+ * with the same role: interface, device and mode, formats, SMM and
+ * Secure Boot features (REMAPPED).  Fails with FWSEL_ERROR_NOMATCH when
+ * no descriptor has that role, or several do and the definition does not
+ * say which.
+ */
+fwselPreservation *
+fwselMigratePin(fwselHost *host,
+                const fwselCatalog *catalog,
+                const fwselDomain *incoming,
+                GError **error)
+{
+    g_autoptr(fwselPreservation) pres = fwselPreservationNew();
+    const char *missing = NULL;
+
+    if (!incoming->loader.present || !incoming->loader.path) {
+        g_autoptr(fwselSelection) sel = NULL;
+
+        if (!(sel = fwselSelect(host, catalog, incoming, error)))
+            return NULL;
+        fwselTakeNotes(pres->notes, sel->notes);
+        pres->chosen = sel->chosen;
+        pres->dom = g_steal_pointer(&sel->dom);
+        if (incoming->firmware == FWSEL_FIRMWARE_NONE) {
+            pres->outcome = FWSEL_PRESERVE_NONE;
+            return g_steal_pointer(&pres);
+        }
+        pres->outcome = FWSEL_PRESERVE_RESELECTED;
+        fwselAddf(pres->reasons,
+                  "the incoming definition names no loader file, only firmware='%s': "
+                  "selected on this host",
+                  fwselFirmwareTypeToString(incoming->firmware));
+        fwselPinnedForm(pres->dom);
+        return g_steal_pointer(&pres);
+    }
+
+    if (!fwselHostFileExists(host, incoming->loader.path))
+        missing = incoming->loader.path;
+    else if (incoming->nvram.templatePath &&
+             !fwselHostFileExists(host, incoming->nvram.templatePath))
+        missing = incoming->nvram.templatePath;
+
+    if (!missing) {
+        pres->outcome = FWSEL_PRESERVE_KEPT;
+        pres->dom = fwselDomainCopy(incoming);
+        pres->chosen = fwselDescriptorForLoader(host, catalog, incoming->loader.path);
+        fwselPinnedForm(pres->dom);
+        return g_steal_pointer(&pres);
+    }
+
+    if (fwselMigrateRemap(host, catalog, incoming, missing, pres, error) < 0)
+        return NULL;
+    return g_steal_pointer(&pres);
+}
+
+
+/**
+ * fwselPreserveApply:
+ *
+ * Writes the preserved or pinned firmware slice into @doc.
+ */
+int
+fwselPreserveApply(fwselDomainXML *doc,
+                   const fwselPreservation *pres,
+                   GError **error)
+{
+    return fwselDomainXMLUpdate(doc, pres->dom, error);
+}
