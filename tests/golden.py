@@ -8,8 +8,11 @@ A case is a set of plain files in a suite directory of tests-data/:
                  "env NAME=VALUE" to set a variable (HOME and
                  XDG_CONFIG_HOME are /nonexistent unless set so)
   NAME.xml       the input domain (for suites whose command takes one)
+  NAME.existing.xml  a second input, given before NAME.xml (preserve: the
+                 domain's current definition; NAME.xml is the new one)
   NAME.out.xml   expected stdout (suites producing XML), or
   NAME.out       expected stdout (text suites)
+  NAME.args      expected stdout of argv: one QEMU argument per line
   NAME.err       expected stderr; its first line is "exit N"
 
 A case with no .err must exit 0 with empty stderr.  A case with no
@@ -24,11 +27,14 @@ import subprocess
 import sys
 
 SUITES = {
-    # suite dir: (command, takes an input file, output extension)
+    # suite dir: (command, input files (True: NAME.xml), output extension)
     "xml2xml": ("select", True, ".out.xml"),
     "explain": ("explain", True, ".out"),
     "list": ("list", False, ".out"),
     "check": ("check", False, ".out"),
+    "xml2argv": ("argv", True, ".args"),
+    "preserve": ("preserve", (".existing.xml", ".xml"), ".out.xml"),
+    "migrate": ("migrate-xml", True, ".out.xml"),
 }
 
 __doc__ += "".join("  %-10s virt-fwsel %s\n" % (k, v[0]) for k, v in SUITES.items())
@@ -60,7 +66,8 @@ def run_case(fwsel, data, suite, name, regenerate):
 
     argv = [os.path.abspath(fwsel), "--root", root, "--no-qemu-probe"] + options + [command]
     if takes_input:
-        argv.append(name + ".xml")
+        suffixes = takes_input if isinstance(takes_input, tuple) else (".xml",)
+        argv += [name + suffix for suffix in suffixes]
 
     env = dict(os.environ, LC_ALL="C", HOME="/nonexistent", XDG_CONFIG_HOME="/nonexistent")
     for assignment in assignments:
