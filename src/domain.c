@@ -50,6 +50,7 @@ struct _fwselDomainXML {
     fwselDomain *dom;
     char *text;             /* the document as read; NULL if not mapped */
     gsize length;
+    bool crlf;              /* its lines end in CR LF */
     GPtrArray *spans;       /* fwselXMLSpan *, owned; NULL if not mapped */
 };
 
@@ -665,7 +666,9 @@ fwselDomainXMLMap(fwselDomainXML *doc, const char *xml, gsize length)
 
     doc->text = g_strndup(xml, length);
     doc->length = length;
+    doc->crlf = g_strstr_len(xml, length, "\r\n") != NULL;
     doc->spans = g_steal_pointer(&spans);
+    doc->doc->_private = doc;
     return;
 
  unmapped:
@@ -753,6 +756,16 @@ fwselDomainXMLLoad(const char *file, GError **error)
 /* ------------------------------------------------------------------ */
 /* Writing                                                             */
 /* ------------------------------------------------------------------ */
+
+/* The line end new lines of @node's document use: that of the input */
+static const char *
+fwselXMLNewline(xmlNode *node)
+{
+    fwselDomainXML *doc = node && node->doc ? node->doc->_private : NULL;
+
+    return doc && doc->crlf ? "\r\n" : "\n";
+}
+
 
 /* Records that @node's start tag (@attrs) or its children changed, so
  * that it is not written back from the original text. */
@@ -851,7 +864,7 @@ static xmlNode *
 fwselXMLInsert(xmlNode *parent, xmlNode *after, const char *name)
 {
     g_autofree char *indent = fwselXMLChildIndent(parent);
-    g_autofree char *nlIndent = g_strdup_printf("\n%s", indent);
+    g_autofree char *nlIndent = g_strdup_printf("%s%s", fwselXMLNewline(parent), indent);
     xmlNode *node = xmlNewNode(NULL, BAD_CAST name);
     xmlNode *first;
 
@@ -876,7 +889,7 @@ fwselXMLInsert(xmlNode *parent, xmlNode *after, const char *name)
         fwselXMLAddText(first, nlIndent, true);
     } else {
         g_autofree char *outer = fwselXMLIndentOf(parent);
-        g_autofree char *closing = g_strdup_printf("\n%s", outer);
+        g_autofree char *closing = g_strdup_printf("%s%s", fwselXMLNewline(parent), outer);
         xmlNode *last = parent->last;
 
         /* the new element goes last, on its own line; whitespace before
@@ -1212,7 +1225,8 @@ fwselXMLEscape(GString *out, const char *s, bool attr)
             g_string_append(out, attr ? "&#9;" : "\t");
             break;
         case '\r':
-            g_string_append(out, "&#13;");
+            /* a line end written as CR LF stays one; a lone CR is data */
+            g_string_append(out, !attr && s[1] == '\n' ? "\r" : "&#13;");
             break;
         default:
             g_string_append_c(out, *s);

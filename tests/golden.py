@@ -41,7 +41,8 @@ __doc__ += "".join("  %-10s virt-fwsel %s\n" % (k, v[0]) for k, v in SUITES.item
 
 
 def read(path):
-    with open(path, encoding="utf-8") as f:
+    # newline="": compare line ends exactly (a case may use CR LF)
+    with open(path, encoding="utf-8", newline="") as f:
         return f.read()
 
 
