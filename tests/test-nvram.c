@@ -1408,6 +1408,45 @@ testDomainCheck(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
 }
 
 
+/* Without --owner, new varstores belong to qemu.conf's user and group */
+static void
+testDomainOwner(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    nvramDomainFx d;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *etc = nvramMkdir(fx, "etc/libvirt");
+    g_autofree char *conf = g_build_filename(etc, "qemu.conf", NULL);
+    const char *text = "# stand-in\nuser = \"+4242\"\ngroup = \"+4343\"\n";
+    struct stat sb;
+
+    if (geteuid() != 0) {
+        g_test_skip("chown needs root");
+        return;
+    }
+    nvramDomainInit(&d, fx, FWSEL_FORMAT_RAW);
+    nvramWriteFile(conf, text, strlen(text));
+    g_assert_cmpint(fwselHostLoadQemuConf(d.host, &err), ==, 0);
+    g_assert_cmpstr(d.host->qemuUser, ==, "+4242");
+
+    g_assert_cmpint(fwselNvramCreate(d.host, d.dom, NULL, 0, &err), ==, FWSEL_NVRAM_CREATED);
+    g_assert_no_error(err);
+    g_assert_cmpint(lstat(d.final, &sb), ==, 0);
+    g_assert_cmpint(sb.st_uid, ==, 4242);
+    g_assert_cmpint(sb.st_gid, ==, 4343);
+    g_assert_cmpint(sb.st_mode & 07777, ==, 0600);
+
+    /* a user that does not exist: a clear error, nothing created */
+    g_assert_cmpint(unlink(d.final), ==, 0);
+    g_free(d.host->qemuUser);
+    d.host->qemuUser = g_strdup("no-such-user-fwsel");
+    g_assert_cmpint(fwselNvramCreate(d.host, d.dom, NULL, 0, &err), ==, -1);
+    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_INVALID);
+    g_assert_nonnull(strstr(err->message, "user 'no-such-user-fwsel' does not exist"));
+    g_assert_false(nvramExists(d.final));
+    nvramDomainClear(&d);
+}
+
+
 static void
 testDomainQcow2(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
 {
@@ -1765,6 +1804,7 @@ main(int argc, char **argv)
     NVRAM_TEST("convert", testConvert);
     NVRAM_TEST("reset-backup", testResetBackup);
     NVRAM_TEST("domain-check", testDomainCheck);
+    NVRAM_TEST("domain-owner", testDomainOwner);
     NVRAM_TEST("domain-qcow2", testDomainQcow2);
     NVRAM_TEST("domain-remove", testDomainRemove);
     NVRAM_TEST("domain-names", testDomainNames);
