@@ -21,3 +21,4 @@
 #include "fwsel-nvram.h"
 #include "fwsel-command.h"
 #include "fwsel-preserve.h"
+#include "fwsel-drift.h"

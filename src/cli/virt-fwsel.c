@@ -32,6 +32,14 @@ static const struct {
       "NEW with the loader and varstore of EXISTING pinned (or re-selected, saying why)" },
     { "migrate-xml", fwselCliMigrateXML, "DOMAIN.xml",
       "the incoming definition with loader and varstore pinned for this host" },
+#ifdef WITH_LIBVIRT
+    { "define", fwselCliDefine, "DOMAIN.xml",
+      "select, pin the choice and define the domain through libvirt (--connect)" },
+    { "redefine", fwselCliRedefine, "NAME",
+      "pin the firmware a defined domain has (or re-select, saying why) and define it again" },
+    { "drift", fwselCliDrift, "NAME",
+      "exit 1 if selection on this host would now choose other firmware than NAME has" },
+#endif
 };
 
 

@@ -50,3 +50,9 @@ int fwselCliMigrateXML(fwselCli *cli, int argc, char **argv);
 
 /* select: warn about an existing varstore that does not fit */
 void fwselCliNvramSelectWarn(const fwselHost *host, const fwselDomain *dom);
+
+#ifdef WITH_LIBVIRT
+int fwselCliDefine(fwselCli *cli, int argc, char **argv);
+int fwselCliRedefine(fwselCli *cli, int argc, char **argv);
+int fwselCliDrift(fwselCli *cli, int argc, char **argv);
+#endif
