@@ -667,6 +667,27 @@ fwselDescriptorLoad(const char *root,
 }
 
 
+/* The file QEMU runs: the flash executable, or the memory, kernel or IGVM
+ * image */
+const char *
+fwselDescriptorCodeFile(const fwselDescriptor *desc)
+{
+    if (desc->device == FWSEL_DEVICE_FLASH)
+        return desc->executable.filename;
+    return desc->filename;
+}
+
+
+/* The varstore template of a split flash build, else NULL */
+const char *
+fwselDescriptorTemplateFile(const fwselDescriptor *desc)
+{
+    if (desc->device == FWSEL_DEVICE_FLASH && desc->mode == FWSEL_FLASH_MODE_SPLIT)
+        return desc->nvramTemplate.filename;
+    return NULL;
+}
+
+
 bool
 fwselDescriptorHasFeature(const fwselDescriptor *desc,
                           fwselFeature feature)

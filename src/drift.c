@@ -30,52 +30,6 @@ fwselDriftFree(fwselDrift *drift)
 }
 
 
-static bool
-fwselDriftSameFile(const fwselHost *host, const char *a, const char *b)
-{
-    g_autofree char *ra = NULL;
-    g_autofree char *rb = NULL;
-
-    if (!a || !b)
-        return a == b;
-    if (g_str_equal(a, b))
-        return true;
-    return fwselPathResolve(host->root, a, &ra, NULL) == 0 &&
-           fwselPathResolve(host->root, b, &rb, NULL) == 0 &&
-           g_str_equal(ra, rb);
-}
-
-
-/* The descriptor whose files the domain's loader (and template) are:
- * found by matching the pinned slice itself, which the loader-path and
- * template-path rules restrict to exactly those files. */
-static const fwselDescriptor *
-fwselDriftDescribe(fwselHost *host,
-                   const fwselCatalog *catalog,
-                   const fwselDomain *current)
-{
-    g_autoptr(fwselDomain) probe = fwselDomainCopy(current);
-    const fwselFirmware kinds[] = { FWSEL_FIRMWARE_EFI, FWSEL_FIRMWARE_BIOS };
-    size_t i;
-
-    /* only the files identify the firmware here */
-    probe->hasFirmwareFeatures = false;
-    probe->secureBoot = FWSEL_TRISTATE_ABSENT;
-    probe->enrolledKeys = FWSEL_TRISTATE_ABSENT;
-
-    /* a ROM image may be UEFI (SEV-SNP builds) or BIOS */
-    for (i = 0; i < G_N_ELEMENTS(kinds); i++) {
-        g_autoptr(fwselMatch) match = NULL;
-
-        probe->firmware = kinds[i];
-        match = fwselMatchDomain(host, catalog, probe);
-        if (match->chosen)
-            return match->chosen;
-    }
-    return NULL;
-}
-
-
 /* The request a pinned domain stands for, from the descriptor of its loader */
 static fwselDomain *
 fwselDriftInferRequest(const fwselDomain *current, const fwselDescriptor *desc)
@@ -138,8 +92,7 @@ fwselDriftCheck(fwselHost *host,
     const fwselDomain *fresh;
     const char *nowName;
 
-    if (current->loader.path)
-        drift->current = fwselDriftDescribe(host, catalog, current);
+    drift->current = fwselCatalogFindByCode(catalog, host->root, current->loader.path);
 
     if (persistent->firmware != FWSEL_FIRMWARE_NONE) {
         drift->request = fwselDomainCopy(persistent);
@@ -171,9 +124,9 @@ fwselDriftCheck(fwselHost *host,
                                          "start; today that is %s (%s)",
                                          name, fresh->loader.path ? fresh->loader.path : "QEMU's default",
                                          nowName);
-    } else if (fwselDriftSameFile(host, current->loader.path, fresh->loader.path) &&
+    } else if (fwselPathSameFile(host->root, current->loader.path, fresh->loader.path) &&
                (!current->nvram.templatePath || !fresh->nvram.templatePath ||
-                fwselDriftSameFile(host, current->nvram.templatePath,
+                fwselPathSameFile(host->root, current->nvram.templatePath,
                                    fresh->nvram.templatePath))) {
         drift->state = FWSEL_DRIFT_NONE;
         drift->summary = g_strdup_printf("%s: no drift: %s (%s) is still what this host selects",

@@ -53,6 +53,9 @@ fwselDescriptor *fwselDescriptorLoad(const char *root,
                                      const char *path,
                                      GError **error);
 
+const char *fwselDescriptorCodeFile(const fwselDescriptor *desc);
+const char *fwselDescriptorTemplateFile(const fwselDescriptor *desc);
+
 bool fwselDescriptorHasFeature(const fwselDescriptor *desc,
                                fwselFeature feature);
 bool fwselDescriptorHasInterface(const fwselDescriptor *desc,

@@ -48,4 +48,8 @@ fwselCatalog *fwselCatalogLoad(const fwselHost *host, GError **error);
 
 bool fwselEntryIsEffective(const fwselEntry *entry);
 
+const fwselDescriptor *fwselCatalogFindByCode(const fwselCatalog *catalog,
+                                              const char *root,
+                                              const char *path);
+
 G_END_DECLS

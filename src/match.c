@@ -33,16 +33,6 @@ typedef char *(*fwselRuleFunc)(const fwselRuleCtx *ctx,
                                const fwselDescriptor *desc);
 
 
-/* The file QEMU runs: the flash executable, or the memory/kernel image */
-static const char *
-fwselDescriptorCode(const fwselDescriptor *desc)
-{
-    if (desc->device == FWSEL_DEVICE_FLASH)
-        return desc->executable.filename;
-    return desc->filename;
-}
-
-
 static bool
 fwselIsSplit(const fwselDescriptor *desc)
 {
@@ -111,7 +101,7 @@ static char *
 fwselRuleLoaderPath(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 {
     g_autofree char *code = NULL;
-    const char *file = fwselDescriptorCode(desc);
+    const char *file = fwselDescriptorCodeFile(desc);
 
     if (desc->device == FWSEL_DEVICE_KERNEL) {
         if (ctx->loaderPath)
@@ -348,7 +338,7 @@ fwselRuleLaunchSecurity(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 static char *
 fwselRuleFilesExist(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 {
-    const char *code = fwselDescriptorCode(desc);
+    const char *code = fwselDescriptorCodeFile(desc);
 
     if (!ctx->host->checkFiles)
         return NULL;
@@ -460,7 +450,7 @@ fwselMatchEntry(const fwselRuleCtx *ctx,
 
     verdict->kind = FWSEL_VERDICT_MATCH;
     verdict->pathByLink = ctx->dom->loader.path &&
-        !g_str_equal(ctx->dom->loader.path, fwselDescriptorCode(entry->desc));
+        !g_str_equal(ctx->dom->loader.path, fwselDescriptorCodeFile(entry->desc));
 }
 
 
@@ -537,7 +527,7 @@ fwselVerdictFormat(const fwselVerdict *v)
 
     switch (v->kind) {
     case FWSEL_VERDICT_SELECTED:
-        return g_strdup_printf("%s: %s: %s", e->name, kind, fwselDescriptorCode(e->desc));
+        return g_strdup_printf("%s: %s: %s", e->name, kind, fwselDescriptorCodeFile(e->desc));
     case FWSEL_VERDICT_MATCH:
         if (v->pathByLink)
             return g_strdup_printf("%s: %s too, but reaches the loader only through a "

@@ -100,67 +100,6 @@ fwselTristateText(fwselTristate t)
 }
 
 
-/* Two host paths name the same file (symlinks resolved under the root);
- * paths that cannot be resolved compare as written. */
-static bool
-fwselSameFile(const fwselHost *host, const char *a, const char *b)
-{
-    g_autofree char *ra = NULL;
-    g_autofree char *rb = NULL;
-
-    if (!a || !b)
-        return a == b;
-    if (g_str_equal(a, b))
-        return true;
-    if (fwselPathResolve(host->root, a, &ra, NULL) < 0 ||
-        fwselPathResolve(host->root, b, &rb, NULL) < 0)
-        return false;
-    return g_str_equal(ra, rb);
-}
-
-
-static const char *
-fwselDescriptorCodePath(const fwselDescriptor *desc)
-{
-    return desc->device == FWSEL_DEVICE_FLASH ? desc->executable.filename : desc->filename;
-}
-
-
-static const char *
-fwselDescriptorTemplatePath(const fwselDescriptor *desc)
-{
-    if (desc->device == FWSEL_DEVICE_FLASH && desc->mode == FWSEL_FLASH_MODE_SPLIT)
-        return desc->nvramTemplate.filename;
-    return NULL;
-}
-
-
-/* The effective descriptor naming @path as its code, exact name first,
- * then through symlinks; NULL when none does. */
-static const fwselDescriptor *
-fwselDescriptorForLoader(const fwselHost *host,
-                         const fwselCatalog *catalog,
-                         const char *path)
-{
-    const fwselDescriptor *viaLink = NULL;
-    size_t i;
-
-    for (i = 0; path && i < catalog->nentries; i++) {
-        const fwselEntry *e = catalog->entries[i];
-        const char *code;
-
-        if (e->state != FWSEL_ENTRY_ACTIVE || !fwselEntryIsEffective(e))
-            continue;
-        code = fwselDescriptorCodePath(e->desc);
-        if (g_str_equal(code, path))
-            return e->desc;
-        if (!viaLink && fwselSameFile(host, code, path))
-            viaLink = e->desc;
-    }
-    return viaLink;
-}
-
-
 /* "uefi, flash split (raw, template raw), features: a b c" */
 static char *
 fwselDescribeRole(const fwselDescriptor *desc)
@@ -176,7 +115,7 @@ fwselDescribeRole(const fwselDescriptor *desc)
     if (desc->device == FWSEL_DEVICE_FLASH) {
         g_string_append_printf(out, ", flash %s (%s", fwselFlashModeTypeToString(desc->mode),
                                fwselFormatTypeToString(desc->executable.format));
-        if (fwselDescriptorTemplatePath(desc))
+        if (fwselDescriptorTemplateFile(desc))
             g_string_append_printf(out, ", template %s",
                                    fwselFormatTypeToString(desc->nvramTemplate.format));
         g_string_append_c(out, ')');
@@ -305,7 +244,7 @@ fwselPreserveCheckFiles(const fwselHost *host,
 {
     const fwselLoader *o = &existing->loader;
 
-    if (requested->loader.path && !fwselSameFile(host, requested->loader.path, o->path)) {
+    if (requested->loader.path && !fwselPathSameFile(host->root, requested->loader.path, o->path)) {
         fwselAddf(reasons, "NEW names loader %s, the existing definition uses %s",
                   requested->loader.path, fwselOr(o->path, "none"));
         return;
@@ -439,9 +378,9 @@ fwselPreserveCheckVarstore(fwselHost *host,
     if (g_strcmp0(dom->nvram.path, path) != 0)
         return;
 
-    old = fwselDescriptorForLoader(host, catalog, existing->loader.path);
+    old = fwselCatalogFindByCode(catalog, host->root, existing->loader.path);
     if (!oldTemplate && old)
-        oldTemplate = fwselDescriptorTemplatePath(old);
+        oldTemplate = fwselDescriptorTemplateFile(old);
 
     if (!oldTemplate) {
         fwselAddf(pres->notes,
@@ -450,7 +389,7 @@ fwselPreserveCheckVarstore(fwselHost *host,
         return;
     }
 
-    if (!fwselSameFile(host, oldTemplate, dom->nvram.templatePath)) {
+    if (!fwselPathSameFile(host->root, oldTemplate, dom->nvram.templatePath)) {
         pres->varstoreReset = true;
         pres->varstoreResetWhy =
             g_strdup_printf("the varstore %s was made from %s, the new firmware's template "
@@ -781,7 +720,7 @@ fwselMigrateRemap(fwselHost *host,
                   fwselPreservation *pres,
                   GError **error)
 {
-    const fwselDescriptor *old = fwselDescriptorForLoader(host, catalog, incoming->loader.path);
+    const fwselDescriptor *old = fwselCatalogFindByCode(catalog, host->root, incoming->loader.path);
     g_autoptr(fwselDomain) role = NULL;
     g_autoptr(fwselMatch) match = NULL;
     g_autoptr(fwselDomain) pinned = NULL;
@@ -811,9 +750,9 @@ fwselMigrateRemap(fwselHost *host,
     pinned = fwselDomainCopy(incoming);
     fwselPinnedForm(pinned);
     g_free(pinned->loader.path);
-    pinned->loader.path = g_strdup(fwselDescriptorCodePath(chosen));
+    pinned->loader.path = g_strdup(fwselDescriptorCodeFile(chosen));
     g_free(pinned->nvram.templatePath);
-    pinned->nvram.templatePath = g_strdup(fwselDescriptorTemplatePath(chosen));
+    pinned->nvram.templatePath = g_strdup(fwselDescriptorTemplateFile(chosen));
     if (!(sel = fwselSelect(host, catalog, pinned, error)))
         return -1;
 
@@ -892,7 +831,7 @@ fwselMigratePin(fwselHost *host,
     if (!missing) {
         pres->outcome = FWSEL_PRESERVE_KEPT;
         pres->dom = fwselDomainCopy(incoming);
-        pres->chosen = fwselDescriptorForLoader(host, catalog, incoming->loader.path);
+        pres->chosen = fwselCatalogFindByCode(catalog, host->root, incoming->loader.path);
         fwselPinnedForm(pres->dom);
         return g_steal_pointer(&pres);
     }

@@ -182,3 +182,36 @@ fwselCatalogLoad(const fwselHost *host, GError **error)
     catalog->entries = (fwselEntry **) g_ptr_array_free(g_steal_pointer(&all), FALSE);
     return g_steal_pointer(&catalog);
 }
+
+
+/**
+ * fwselCatalogFindByCode:
+ * @root: the host root the paths live under
+ * @path: a loader (code) path as the host sees it
+ *
+ * The first active descriptor whose code file is @path: one naming it
+ * exactly is preferred over one reaching the same file through symbolic
+ * links.  NULL when no descriptor describes @path.
+ */
+const fwselDescriptor *
+fwselCatalogFindByCode(const fwselCatalog *catalog,
+                       const char *root,
+                       const char *path)
+{
+    const fwselDescriptor *viaLink = NULL;
+    size_t i;
+
+    for (i = 0; path && i < catalog->nentries; i++) {
+        const fwselEntry *e = catalog->entries[i];
+        const char *code;
+
+        if (e->state != FWSEL_ENTRY_ACTIVE)
+            continue;
+        code = fwselDescriptorCodeFile(e->desc);
+        if (g_str_equal(code, path))
+            return e->desc;
+        if (!viaLink && fwselPathSameFile(root, code, path))
+            viaLink = e->desc;
+    }
+    return viaLink;
+}

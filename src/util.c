@@ -183,6 +183,30 @@ fwselPathResolve(const char *root,
 
 
 /**
+ * fwselPathSameFile:
+ *
+ * True when host paths @a and @b name the same file, symlinks resolved
+ * under @root; paths that cannot be resolved compare as written.  Two
+ * NULLs are the same, NULL and a path are not.
+ */
+bool
+fwselPathSameFile(const char *root, const char *a, const char *b)
+{
+    g_autofree char *ra = NULL;
+    g_autofree char *rb = NULL;
+
+    if (!a || !b)
+        return a == b;
+    if (g_str_equal(a, b))
+        return true;
+    if (fwselPathResolve(root, a, &ra, NULL) < 0 ||
+        fwselPathResolve(root, b, &rb, NULL) < 0)
+        return false;
+    return g_str_equal(ra, rb);
+}
+
+
+/**
  * fwselFileReadBounded:
  *
  * Reads a whole regular file that must not exceed @maxSize bytes.  The
