@@ -20,6 +20,7 @@ typedef enum {
     FWSEL_VERDICT_INVALID,      /* the file could not be parsed */
     FWSEL_VERDICT_SHADOWED,     /* replaced by a file of the same name */
     FWSEL_VERDICT_MASKED,       /* an empty file hiding the name */
+    FWSEL_VERDICT_IGNORED,      /* not a regular file: plays no part */
 
     FWSEL_VERDICT_LAST
 } fwselVerdictKind;

@@ -15,7 +15,8 @@ typedef enum {
     FWSEL_ENTRY_ACTIVE,     /* parsed; takes part in selection */
     FWSEL_ENTRY_INVALID,    /* could not be parsed; skipped */
     FWSEL_ENTRY_SHADOWED,   /* a later directory has a file of the same name */
-    FWSEL_ENTRY_MASK,       /* empty file or link to /dev/null: hides the name */
+    FWSEL_ENTRY_MASK,       /* empty file: hides the name */
+    FWSEL_ENTRY_IGNORED,    /* not a regular file (e.g. a link to /dev/null): as if absent */
 
     FWSEL_ENTRY_LAST
 } fwselEntryState;
@@ -28,7 +29,7 @@ struct _fwselEntry {
     fwselEntryState state;
     char *winner;           /* SHADOWED: the file that replaces this one */
     fwselDescriptor *desc;  /* ACTIVE only */
-    char *error;            /* INVALID only */
+    char *error;            /* INVALID, IGNORED: why */
 };
 
 /* All descriptor files of the host.  For each basename, the effective

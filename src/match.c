@@ -17,7 +17,8 @@
 #include "fwsel-util.h"
 
 FWSEL_ENUM_IMPL(fwselVerdictKind, FWSEL_VERDICT_LAST,
-                "selected", "matches", "rejected", "invalid", "shadowed", "masked");
+                "selected", "matches", "rejected", "invalid", "shadowed", "masked",
+                "ignored");
 
 typedef struct {
     fwselHost *host;
@@ -425,8 +426,12 @@ fwselMatchEntry(const fwselRuleCtx *ctx,
         return;
     case FWSEL_ENTRY_MASK:
         verdict->kind = FWSEL_VERDICT_MASKED;
-        verdict->reason = g_strdup("empty file or link to /dev/null: hides any descriptor "
+        verdict->reason = g_strdup("empty file: hides any descriptor "
                                    "of this name in an earlier directory");
+        return;
+    case FWSEL_ENTRY_IGNORED:
+        verdict->kind = FWSEL_VERDICT_IGNORED;
+        verdict->reason = g_strdup(entry->error);
         return;
     case FWSEL_ENTRY_INVALID:
         verdict->kind = FWSEL_VERDICT_INVALID;
@@ -544,6 +549,7 @@ fwselVerdictFormat(const fwselVerdict *v)
         break;
     case FWSEL_VERDICT_SHADOWED:
     case FWSEL_VERDICT_MASKED:
+    case FWSEL_VERDICT_IGNORED:
     case FWSEL_VERDICT_LAST:
         break;
     }

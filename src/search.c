@@ -3,9 +3,10 @@
  *
  * Directories are read in increasing precedence (/usr/share, /etc, then
  * the user's config dir for session daemons).  A file replaces any file
- * of the same basename from an earlier directory; an empty file (or a
- * link to /dev/null) replaces it with nothing.  Only names ending in
- * ".json" count, and dotfiles are ignored.
+ * of the same basename from an earlier directory; an empty file replaces
+ * it with nothing.  Only names ending in ".json" count, dotfiles are
+ * ignored, and so is anything that is not a regular file once symlinks
+ * are followed: like libvirt, a link to /dev/null masks nothing.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -18,7 +19,7 @@
 #include "fwsel-util.h"
 
 FWSEL_ENUM_IMPL(fwselEntryState, FWSEL_ENTRY_LAST,
-                "active", "invalid", "shadowed", "mask");
+                "active", "invalid", "shadowed", "mask", "ignored");
 
 
 static void
@@ -52,24 +53,34 @@ fwselCatalogFree(fwselCatalog *catalog)
 bool
 fwselEntryIsEffective(const fwselEntry *entry)
 {
-    return entry->state != FWSEL_ENTRY_SHADOWED;
+    return entry->state != FWSEL_ENTRY_SHADOWED &&
+           entry->state != FWSEL_ENTRY_IGNORED;
 }
 
 
-/* A mask is an empty regular file or a symlink to /dev/null. */
+/* Why a directory entry cannot be a descriptor (or a mask), or NULL when
+ * it is a regular file once symlinks are followed. */
+static char *
+fwselSearchWhyIgnored(const char *onDisk)
+{
+    struct stat sb;
+
+    if (stat(onDisk, &sb) < 0)
+        return g_strdup_printf("cannot be read: %s", g_strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return g_strdup("not a regular file (a link to /dev/null, a device or a "
+                        "directory): it masks nothing; an empty file masks");
+    return NULL;
+}
+
+
+/* A mask is an empty regular file (possibly reached through a link) */
 static bool
 fwselSearchIsMask(const char *onDisk)
 {
     struct stat sb;
-    g_autofree char *target = NULL;
 
-    if (lstat(onDisk, &sb) < 0)
-        return false;
-    if (S_ISLNK(sb.st_mode)) {
-        target = g_file_read_link(onDisk, NULL);
-        return target && g_str_equal(target, "/dev/null");
-    }
-    return S_ISREG(sb.st_mode) && sb.st_size == 0;
+    return stat(onDisk, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0;
 }
 
 
@@ -106,6 +117,7 @@ fwselSearchDir(const fwselHost *host,
     }
 
     while ((name = g_dir_read_name(d))) {
+        g_autofree char *file = NULL;
         fwselEntry *entry;
 
         if (name[0] == '.' || !g_str_has_suffix(name, ".json"))
@@ -114,6 +126,9 @@ fwselSearchDir(const fwselHost *host,
         entry = g_new0(fwselEntry, 1);
         entry->name = g_strdup(name);
         entry->path = g_build_filename(dir, name, NULL);
+        file = fwselHostPath(host, entry->path);
+        if ((entry->error = fwselSearchWhyIgnored(file)))
+            entry->state = FWSEL_ENTRY_IGNORED;
         g_ptr_array_add(all, entry);
     }
     return 0;
@@ -150,20 +165,26 @@ fwselCatalogLoad(const fwselHost *host, GError **error)
 
     for (i = 0; i < all->len; i++) {
         fwselEntry *entry = g_ptr_array_index(all, i);
-        fwselEntry *next = i + 1 < all->len ? g_ptr_array_index(all, i + 1) : NULL;
+        fwselEntry *winner = NULL;
         g_autofree char *onDisk = NULL;
         g_autoptr(GError) err = NULL;
+        size_t j;
 
-        if (next && g_str_equal(next->name, entry->name)) {
-            size_t j = i + 1;
+        if (entry->state == FWSEL_ENTRY_IGNORED)
+            continue;
 
-            /* the winner is the last file of that name */
-            while (j + 1 < all->len &&
-                   g_str_equal(((fwselEntry *) g_ptr_array_index(all, j + 1))->name,
-                               entry->name))
-                j++;
+        /* the last usable file of a name wins over the earlier ones */
+        for (j = i + 1; j < all->len; j++) {
+            fwselEntry *other = g_ptr_array_index(all, j);
+
+            if (!g_str_equal(other->name, entry->name))
+                break;
+            if (other->state != FWSEL_ENTRY_IGNORED)
+                winner = other;
+        }
+        if (winner) {
             entry->state = FWSEL_ENTRY_SHADOWED;
-            entry->winner = g_strdup(((fwselEntry *) g_ptr_array_index(all, j))->path);
+            entry->winner = g_strdup(winner->path);
             continue;
         }
 

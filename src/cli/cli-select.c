@@ -222,7 +222,10 @@ fwselCliList(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
             printf("%s  %s  [shadowed by %s]\n", e->name, e->path, e->winner);
             break;
         case FWSEL_ENTRY_MASK:
-            printf("%s  %s  [mask: empty file or link to /dev/null, hides this name]\n", e->name, e->path);
+            printf("%s  %s  [mask: empty file, hides this name]\n", e->name, e->path);
+            break;
+        case FWSEL_ENTRY_IGNORED:
+            printf("%s  %s  [ignored]\n    %s\n", e->name, e->path, e->error);
             break;
         case FWSEL_ENTRY_LAST:
             break;
