@@ -273,13 +273,41 @@ fwselApplyDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
 }
 
 
-/* qemu.conf's nvram list: the template for a hand-written loader that no
- * descriptor describes. */
+/* Any descriptor file (parsed or not, but not an empty mask)? */
+static bool
+fwselCatalogHasDescriptors(const fwselCatalog *catalog)
+{
+    size_t i;
+
+    for (i = 0; i < catalog->nentries; i++) {
+        fwselEntryState state = catalog->entries[i]->state;
+
+        if (state == FWSEL_ENTRY_ACTIVE || state == FWSEL_ENTRY_INVALID)
+            return true;
+    }
+    return false;
+}
+
+
+/* The nvram list's template for a hand-written loader that no descriptor
+ * describes: libvirt's built-in list, or qemu.conf's.  Like libvirt,
+ * a list set in qemu.conf is ignored while descriptor files exist. */
 static const char *
-fwselLegacyTemplate(const fwselHost *host, const char *loaderPath)
+fwselLegacyTemplate(const fwselHost *host,
+                    const fwselCatalog *catalog,
+                    const char *loaderPath,
+                    GPtrArray *notes)
 {
     g_autofree char *wanted = NULL;
     size_t i;
+
+    if (host->nvramPairsFromConf && fwselCatalogHasDescriptors(catalog)) {
+        g_ptr_array_add(notes,
+                        g_strdup_printf("%s sets an nvram list, but firmware descriptors "
+                                        "exist: libvirt ignores the list then, and so does "
+                                        "fwsel", host->qemuConfPath));
+        return NULL;
+    }
 
     for (i = 0; i < host->nnvramPairs; i++) {
         if (g_str_equal(host->nvramPairs[i].loader, loaderPath))
@@ -300,10 +328,13 @@ fwselLegacyTemplate(const fwselHost *host, const char *loaderPath)
 
 
 /* A hand-written pflash loader that no descriptor describes: the
- * template may come from qemu.conf's nvram list, and the loader is taken
- * to be raw, as libvirt does. */
+ * template may come from the nvram list, and the loader is taken to be
+ * raw, as libvirt does. */
 static void
-fwselFillLegacy(const fwselHost *host, fwselDomain *dom, GPtrArray *notes)
+fwselFillLegacy(const fwselHost *host,
+                const fwselCatalog *catalog,
+                fwselDomain *dom,
+                GPtrArray *notes)
 {
     fwselLoader *loader = &dom->loader;
     const char *tmpl = NULL;
@@ -312,7 +343,7 @@ fwselFillLegacy(const fwselHost *host, fwselDomain *dom, GPtrArray *notes)
         loader->readonly != FWSEL_TRISTATE_NO &&
         loader->stateless != FWSEL_TRISTATE_YES &&
         (loader->format == FWSEL_FORMAT_NONE || loader->format == FWSEL_FORMAT_RAW))
-        tmpl = fwselLegacyTemplate(host, loader->path);
+        tmpl = fwselLegacyTemplate(host, catalog, loader->path, notes);
 
     if (tmpl) {
         loader->readonly = FWSEL_TRISTATE_YES;
@@ -332,14 +363,14 @@ fwselFillLegacy(const fwselHost *host, fwselDomain *dom, GPtrArray *notes)
         if (loader->format != FWSEL_FORMAT_RAW)
             g_ptr_array_add(notes,
                             g_strdup_printf("no descriptor describes the %s loader %s and "
-                                            "qemu.conf's nvram list only serves raw loaders: "
+                                            "the nvram list only serves raw loaders: "
                                             "its varstore has no template and must be "
                                             "created by hand",
                                             fwselFormatTypeToString(loader->format),
                                             loader->path));
         else
             g_ptr_array_add(notes,
-                            g_strdup_printf("no descriptor and no qemu.conf nvram entry "
+                            g_strdup_printf("no descriptor and no nvram list entry "
                                             "names %s: its varstore has no template and must "
                                             "be created by hand", loader->path));
     }
@@ -429,10 +460,14 @@ fwselSelect(fwselHost *host,
     sel->dom = out = fwselDomainCopy(dom);
     sel->notes = g_ptr_array_new_with_free_func(g_free);
 
+    /* libvirt reads a hand-written loader path without a type as a ROM */
+    if (!autoSelection && out->loader.path && !out->loader.type)
+        out->loader.type = FWSEL_LOADER_TYPE_ROM;
+
     /* Without auto-selection only a hand-written pflash loader needs
      * anything: BIOS and ROM loaders are complete as they are. */
     if (!autoSelection &&
-        (!dom->loader.present || dom->loader.type != FWSEL_LOADER_TYPE_PFLASH))
+        (!out->loader.present || out->loader.type != FWSEL_LOADER_TYPE_PFLASH))
         return g_steal_pointer(&sel);
 
     sel->match = fwselMatchDomain(host, catalog, dom);
@@ -458,7 +493,7 @@ fwselSelect(fwselHost *host,
         g_strchomp((*error)->message);
         return NULL;
     } else {
-        fwselFillLegacy(host, out, sel->notes);
+        fwselFillLegacy(host, catalog, out, sel->notes);
     }
 
     if (fwselEnsureNvram(host, out, error) < 0)

@@ -35,8 +35,11 @@ struct _fwselHost {
     char *nvramDir;             /* where per-domain varstores go */
     char *qemuConfPath;         /* as the host sees it */
 
-    size_t nnvramPairs;         /* qemu.conf: nvram = [ "CODE:VARS", ... ] */
+    /* Templates for hand-written loaders: libvirt's built-in list, or
+     * qemu.conf's nvram = [ "CODE:VARS", ... ] when it sets one */
+    size_t nnvramPairs;
     fwselNvramPair *nvramPairs;
+    bool nvramPairsFromConf;
     char *qemuUser;             /* qemu.conf: user, group */
     char *qemuGroup;
 

@@ -38,10 +38,21 @@ static const struct {
 };
 
 
+/* The CODE:VARS pairs libvirt uses when qemu.conf sets no nvram list (its
+ * compiled-in default, unchanged by Debian's build) */
+static const char *const fwselDefaultNvramPairs[][2] = {
+    { "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd" },
+    { "/usr/share/OVMF/OVMF_CODE.secboot.fd", "/usr/share/OVMF/OVMF_VARS.fd" },
+    { "/usr/share/AAVMF/AAVMF_CODE.fd", "/usr/share/AAVMF/AAVMF_VARS.fd" },
+    { "/usr/share/AAVMF/AAVMF32_CODE.fd", "/usr/share/AAVMF/AAVMF32_VARS.fd" },
+};
+
+
 fwselHost *
 fwselHostNew(const char *root, bool session)
 {
     fwselHost *host = g_new0(fwselHost, 1);
+    size_t i;
 
     host->root = g_strdup(root && *root ? root : "/");
     host->firmwareDirs[0] = g_strdup(FWSEL_DATA_FIRMWARE_DIR);
@@ -57,6 +68,12 @@ fwselHostNew(const char *root, bool session)
     }
     host->nvramDir = g_strdup(FWSEL_NVRAM_DIR);
     host->qemuConfPath = g_strdup(FWSEL_QEMU_CONF);
+    host->nnvramPairs = G_N_ELEMENTS(fwselDefaultNvramPairs);
+    host->nvramPairs = g_new0(fwselNvramPair, host->nnvramPairs);
+    for (i = 0; i < host->nnvramPairs; i++) {
+        host->nvramPairs[i].loader = g_strdup(fwselDefaultNvramPairs[i][0]);
+        host->nvramPairs[i].nvram = g_strdup(fwselDefaultNvramPairs[i][1]);
+    }
     host->qemuUser = g_strdup(FWSEL_QEMU_USER);
     host->qemuGroup = g_strdup(FWSEL_QEMU_GROUP);
     host->probeQemu = true;
@@ -407,6 +424,7 @@ fwselHostApplyConf(fwselHost *host,
         return fwselConfError(r, "nvram: expected a list of \"CODE:VARS\" strings");
 
     fwselHostClearNvramPairs(host);
+    host->nvramPairsFromConf = true;
     host->nvramPairs = g_new0(fwselNvramPair, g_strv_length(values));
     for (i = 0; values[i]; i++) {
         const char *colon = strchr(values[i], ':');

@@ -349,8 +349,9 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
         outcome = g_strdup_printf("no descriptor describes this loader; the domain names "
                                   "its varstore template %s", dom->nvram.templatePath);
     } else if (sel->dom->nvram.templatePath) {
-        outcome = g_strdup_printf("no descriptor describes this loader; qemu.conf's nvram "
+        outcome = g_strdup_printf("no descriptor describes this loader; %s nvram "
                                   "list gives the varstore template %s",
+                                  host->nvramPairsFromConf ? "qemu.conf's" : "libvirt's built-in",
                                   sel->dom->nvram.templatePath);
     } else {
         outcome = g_strdup("no descriptor describes this loader");
