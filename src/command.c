@@ -98,13 +98,16 @@ fwselCommandNodeName(unsigned int unit, const char *layer)
 }
 
 
-/* {"driver":"file","filename":PATH,"node-name":...,"auto-read-only":true,"discard":"unmap"} */
+/* {"driver":"file","filename":PATH,"node-name":...,"auto-read-only":true,"discard":"unmap"};
+ * a block device is opened with QEMU's host_device driver instead */
 static char *
-fwselCommandStorageNode(unsigned int unit, const char *path)
+fwselCommandStorageNode(unsigned int unit, const char *path, bool device)
 {
-    g_autoptr(GString) out = g_string_new("{\"driver\":\"file\",\"filename\":");
+    g_autoptr(GString) out = g_string_new(NULL);
     g_autofree char *node = fwselCommandNodeName(unit, "storage");
 
+    g_string_append_printf(out, "{\"driver\":\"%s\",\"filename\":",
+                           device ? "host_device" : "file");
     fwselCommandJSONString(out, path);
     g_string_append(out, ",\"node-name\":");
     fwselCommandJSONString(out, node);
@@ -169,7 +172,7 @@ fwselCommandRefusal(const fwselDomain *dom, const char *machine)
     const char *paths[] = { loader->path, dom->nvram.path };
     size_t i;
 
-    if (dom->nvram.present && dom->nvram.nonLocal)
+    if (dom->nvram.present && dom->nvram.source == FWSEL_NVRAM_SOURCE_NETWORK)
         return g_strdup("<nvram> is backed by a network <source>: its -blockdev is not "
                         "modelled by fwsel");
 
@@ -211,7 +214,7 @@ fwselCommandAddPflash(fwselCommand *cmd, GString *machineOpt)
 {
     const fwselDomain *dom = cmd->dom;
 
-    fwselCommandAdd(cmd, "-blockdev", fwselCommandStorageNode(0, dom->loader.path));
+    fwselCommandAdd(cmd, "-blockdev", fwselCommandStorageNode(0, dom->loader.path, false));
     fwselCommandAdd(cmd, "-blockdev",
                     fwselCommandFormatNode(0, dom->loader.readonly == FWSEL_TRISTATE_YES,
                                            dom->loader.format));
@@ -220,7 +223,8 @@ fwselCommandAddPflash(fwselCommand *cmd, GString *machineOpt)
     if (!fwselCommandHasVarstore(dom))
         return;
 
-    fwselCommandAdd(cmd, "-blockdev", fwselCommandStorageNode(1, dom->nvram.path));
+    fwselCommandAdd(cmd, "-blockdev", fwselCommandStorageNode(1, dom->nvram.path,
+                                                            dom->nvram.source == FWSEL_NVRAM_SOURCE_BLOCK));
     fwselCommandAdd(cmd, "-blockdev",
                     fwselCommandFormatNode(1, false,
                                            dom->nvram.format ? dom->nvram.format

@@ -24,6 +24,7 @@
 
 FWSEL_ENUM_IMPL(fwselFirmware, FWSEL_FIRMWARE_LAST, "", "bios", "efi");
 FWSEL_ENUM_IMPL(fwselLoaderType, FWSEL_LOADER_TYPE_LAST, "", "rom", "pflash");
+FWSEL_ENUM_IMPL(fwselNvramSource, FWSEL_NVRAM_SOURCE_LAST, "file", "block", "network");
 FWSEL_ENUM_IMPL(fwselLaunchSecurity, FWSEL_LAUNCH_SECURITY_LAST,
                 "", "sev", "sev-snp", "tdx", "s390-pv");
 
@@ -264,10 +265,11 @@ fwselDomainParseNvram(fwselXMLCtx *ctx, xmlNode *node, fwselNvram *nvram)
         else
             nvram->path = fwselXMLText(node);
     } else if (g_str_equal(type, "block")) {
+        nvram->source = FWSEL_NVRAM_SOURCE_BLOCK;
         if ((source = fwselXMLChild(node, "source")))
             nvram->path = fwselXMLProp(source, "dev");
     } else if (g_str_equal(type, "network")) {
-        nvram->nonLocal = true;
+        nvram->source = FWSEL_NVRAM_SOURCE_NETWORK;
     } else {
         return fwselXMLError(ctx, node,
                              "<nvram type='%s'>: unknown value (expected file, block or network)",
@@ -1021,14 +1023,25 @@ fwselDomainWriteNvram(xmlNode *os, const fwselNvram *nvram)
         fwselXMLSetProp(node, attrs[i], NULL);
     fwselXMLSetProp(node, "template", nvram->templatePath);
     fwselXMLSetProp(node, "templateFormat", fwselFormatTypeToString(nvram->templateFormat));
-    fwselXMLSetProp(node, "type", type);
+    fwselXMLSetProp(node, "type",
+                    nvram->source == FWSEL_NVRAM_SOURCE_BLOCK ? "block" : type);
     fwselXMLSetProp(node, "format", fwselFormatTypeToString(nvram->format));
 
-    if (nvram->nonLocal)
+    switch (nvram->source) {
+    case FWSEL_NVRAM_SOURCE_NETWORK:
+    case FWSEL_NVRAM_SOURCE_LAST:
         return;
+    case FWSEL_NVRAM_SOURCE_BLOCK:
+        /* a device is always named by <source dev=...> */
+        if (!source)
+            source = fwselXMLInsert(node, NULL, "source");
+        fwselXMLSetProp(source, "dev", nvram->path);
+        return;
+    case FWSEL_NVRAM_SOURCE_FILE:
+        break;
+    }
     if (source)
-        fwselXMLSetProp(source, xmlHasProp(source, BAD_CAST "dev") ? "dev" : "file",
-                        nvram->path);
+        fwselXMLSetProp(source, "file", nvram->path);
     else
         fwselXMLSetText(node, nvram->path);
 }

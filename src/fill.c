@@ -181,7 +181,7 @@ fwselEnsureNvram(const fwselHost *host, fwselDomain *dom, GError **error)
     dom->nvram.present = true;
     if (!dom->nvram.format)
         dom->nvram.format = dom->loader.format;
-    if (dom->nvram.path || dom->nvram.nonLocal)
+    if (dom->nvram.path || dom->nvram.source == FWSEL_NVRAM_SOURCE_NETWORK)
         return 0;
 
     if (!(dom->nvram.path = fwselNvramDefaultPath(host, dom, error)))
@@ -216,7 +216,7 @@ fwselApplyDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
         if (!loader->path)
             loader->path = g_strdup(desc->executable.filename);
 
-        if (desc->mode == FWSEL_FLASH_MODE_SPLIT && !dom->nvram.nonLocal) {
+        if (desc->mode == FWSEL_FLASH_MODE_SPLIT && dom->nvram.source != FWSEL_NVRAM_SOURCE_NETWORK) {
             dom->nvram.present = true;
             if (!dom->nvram.templatePath)
                 dom->nvram.templatePath = g_strdup(desc->nvramTemplate.filename);
@@ -347,7 +347,7 @@ fwselFillLegacy(const fwselHost *host,
 
     if (tmpl) {
         loader->readonly = FWSEL_TRISTATE_YES;
-        if (!dom->nvram.templatePath && !dom->nvram.nonLocal) {
+        if (!dom->nvram.templatePath && dom->nvram.source != FWSEL_NVRAM_SOURCE_NETWORK) {
             dom->nvram.present = true;
             dom->nvram.templatePath = g_strdup(tmpl);
         }
@@ -357,7 +357,7 @@ fwselFillLegacy(const fwselHost *host,
     if (dom->nvram.templatePath && !dom->nvram.templateFormat)
         dom->nvram.templateFormat = loader->format;
 
-    if (!dom->nvram.templatePath && !dom->nvram.path && !dom->nvram.nonLocal &&
+    if (!dom->nvram.templatePath && !dom->nvram.path && dom->nvram.source != FWSEL_NVRAM_SOURCE_NETWORK &&
         loader->readonly == FWSEL_TRISTATE_YES &&
         loader->stateless != FWSEL_TRISTATE_YES) {
         if (loader->format != FWSEL_FORMAT_RAW)

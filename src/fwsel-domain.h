@@ -22,6 +22,16 @@ typedef struct {
     fwselFormat format;
 } fwselLoader;
 
+/* <nvram type=...>: where the varstore lives */
+typedef enum {
+    FWSEL_NVRAM_SOURCE_FILE = 0,    /* a local file (the default) */
+    FWSEL_NVRAM_SOURCE_BLOCK,       /* a local block device */
+    FWSEL_NVRAM_SOURCE_NETWORK,     /* network storage fwsel cannot see */
+
+    FWSEL_NVRAM_SOURCE_LAST
+} fwselNvramSource;
+FWSEL_ENUM_DECL(fwselNvramSource);
+
 /* <os><nvram> */
 typedef struct {
     bool present;
@@ -29,7 +39,7 @@ typedef struct {
     char *templatePath;
     fwselFormat format;
     fwselFormat templateFormat;
-    bool nonLocal;          /* backed by a <source> that is not a local file */
+    fwselNvramSource source;
 } fwselNvram;
 
 typedef struct _fwselDomain fwselDomain;

@@ -1044,7 +1044,7 @@ fwselNvramDomainCheck(const fwselDomain *dom, GError **error)
 {
     const char *name = dom->name ? dom->name : "(unnamed)";
 
-    if (dom->nvram.nonLocal)
+    if (dom->nvram.source == FWSEL_NVRAM_SOURCE_NETWORK)
         return fwselNvramError(error, FWSEL_ERROR_INVALID,
                                "domain %s keeps its varstore in a <source> that is not a "
                                "local file: nothing to do here", name);

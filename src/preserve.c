@@ -367,7 +367,7 @@ fwselPreserveCheckVarstore(fwselHost *host,
     };
     size_t i;
 
-    if (!existing->loader.path || !path || existing->nvram.nonLocal)
+    if (!existing->loader.path || !path || existing->nvram.source == FWSEL_NVRAM_SOURCE_NETWORK)
         return;
     if (!dom->nvram.present) {
         fwselAddf(pres->notes,
@@ -440,7 +440,7 @@ fwselPreserveReselect(fwselHost *host,
     pres->dom = g_steal_pointer(&sel->dom);
     nvram = &pres->dom->nvram;
 
-    if (!requested->nvram.path && existing->nvram.path && !existing->nvram.nonLocal &&
+    if (!requested->nvram.path && existing->nvram.path && existing->nvram.source != FWSEL_NVRAM_SOURCE_NETWORK &&
         nvram->present && nvram->path && !g_str_equal(nvram->path, existing->nvram.path)) {
         if (fwselFormatOrRaw(nvram->format) == fwselFormatOrRaw(existing->nvram.format)) {
             g_free(nvram->path);
@@ -528,7 +528,7 @@ fwselPreserve(fwselHost *host,
     }
     if (fwselDomainValidate(requested, error) < 0)
         return NULL;
-    if (existing->nvram.present && existing->nvram.nonLocal &&
+    if (existing->nvram.present && existing->nvram.source == FWSEL_NVRAM_SOURCE_NETWORK &&
         fwselRequestsLoader(requested)) {
         g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_VALIDATE,
                     "EXISTING's varstore is not a local file (<nvram type='network'>): "

@@ -206,7 +206,7 @@ fwselCliNvramSelectWarn(const fwselHost *host, const fwselDomain *dom)
     g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
     guint i;
 
-    if (!dom->nvram.present || !dom->nvram.path || dom->nvram.nonLocal)
+    if (!dom->nvram.present || !dom->nvram.path || dom->nvram.source == FWSEL_NVRAM_SOURCE_NETWORK)
         return;
     if (fwselNvramCheck(host, dom, problems, NULL) != FWSEL_NVRAM_EXISTED)
         return;
