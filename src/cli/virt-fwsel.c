@@ -128,11 +128,12 @@ fwselCliDescription(void)
     size_t i;
 
     for (i = 0; i < G_N_ELEMENTS(fwselCliCommands); i++)
-        g_string_append_printf(out, "  %-8s %-14s %s\n", fwselCliCommands[i].name,
+        g_string_append_printf(out, "  %s%s%s\n      %s\n", fwselCliCommands[i].name,
+                               *fwselCliCommands[i].args ? " " : "",
                                fwselCliCommands[i].args, fwselCliCommands[i].summary);
     g_string_append(out,
-                    "\nExit status: 0 success, 1 no firmware matches (or a check "
-                    "failed), 2 bad input or usage.\nSee virt-fwsel(1).");
+                    "\nExit status: 0 success, 1 no firmware matches (or nvram check, drift "
+                    "found a problem), 2 bad input or usage.\nSee virt-fwsel(1).");
     return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
