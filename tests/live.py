@@ -167,13 +167,20 @@ class Daemons:
         self.started = []
 
     @staticmethod
-    def running(name):
-        return subprocess.run(["pgrep", "-x", name], capture_output=True).returncode == 0
+    def running(name, pidfile):
+        """Is the system's own daemon (/usr/sbin/NAME, /run/NAME.pid) up?
+        A daemon of another build (own prefix) does not count."""
+        try:
+            with open(pidfile) as f:
+                pid = int(f.read().strip())
+            return os.readlink("/proc/%d/exe" % pid) == shutil.which(name)
+        except (OSError, ValueError):
+            return False
 
     def start(self):
         for name, pidfile in (("virtlogd", "/run/virtlogd.pid"),
                               ("libvirtd", "/run/libvirtd.pid")):
-            if self.running(name):
+            if self.running(name, pidfile):
                 self.tap.note("%s already running: using it, not stopping it" % name)
                 continue
             run([name, "-d"])
