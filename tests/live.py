@@ -13,6 +13,9 @@ are compared with what fwsel predicted:
   serial  OVMF's serial console shows 'Security Violation' (enrolled Secure
           Boot) or 'Shell>' (everything else)
 
+For each case asking for firmware='efi', libvirt's own selection (the
+unpinned request defined with virsh) must equal fwsel's prediction.
+
 Then the preservation proof: with the guest stopped, a descriptor that
 would win a fresh selection is added; starting again keeps the same loader
 and the same varstore file (inode); `virsh start --reset-nvram` recreates
@@ -430,8 +433,50 @@ class Suite:
         defined = os.path.join(self.work, dom + ".defined.xml")
         with open(defined, "w") as f:
             f.write(virsh("dumpxml", "--inactive", dom).stdout)
-        return self.start_and_observe(name, dom, serial, predicted, defined, marker) + (
+        result = self.start_and_observe(name, dom, serial, predicted, defined, marker) + (
             dom, serial, predicted, defined, marker)
+        if case[2]:
+            self.native(case, path, predicted)
+        return result
+
+    def native(self, case, path, predicted):
+        """libvirt's own choice: the unpinned request defined with virsh and
+        started, so that libvirt 9.0.0 selects by itself; its loader and
+        template must be the ones fwsel predicted."""
+        name, _, _, _, _, descriptors = case
+        label = "%s: native" % name
+        dom = PREFIX + name + "-native"
+        with open(path) as f:
+            xml = f.read().replace("<name>%s%s</name>" % (PREFIX, name),
+                                   "<name>%s</name>" % dom)
+        # libvirt 9.0.0 refuses loader secure='no' next to firmware='efi':
+        # the request without it is the one 9.0.0 can be given
+        xml = xml.replace("    <loader secure='no'/>\n", "")
+        native_xml = os.path.join(self.work, dom + ".xml")
+        with open(native_xml, "w") as f:
+            f.write(xml)
+        paths = [self.add_descriptor(n, c) for n, c in descriptors.items()]
+        self.domains.append(dom)
+        try:
+            virsh("define", native_xml)
+            virsh("start", "--paused", dom)
+            live = virsh("dumpxml", dom).stdout
+            virsh("destroy", dom)
+        finally:
+            for p in paths:
+                self.remove_descriptor(p)
+        problems = []
+        for tag, key in (("loader", "#text"), ("nvram", "template")):
+            want = (element_attrs(predicted, tag) or {}).get(key)
+            have = (element_attrs(live, tag) or {}).get(key)
+            if want != have:
+                problems.append("<%s> %s: fwsel %r, libvirt %r" % (tag, key, want, have))
+        chosen = element_attrs(live, "loader") or {}
+        tmpl = (element_attrs(live, "nvram") or {}).get("template")
+        self.tap.result(not problems,
+                        "%s: libvirt's own selection equals fwsel's prediction" % label,
+                        "\n".join(problems) + "\nlibvirt chose %s, template %s" %
+                        (chosen.get("#text"), tmpl))
 
     def preservation(self, first):
         loader, ino, dom, serial, predicted, defined, marker = first
