@@ -201,79 +201,83 @@ fwselCliFetch(virConnectPtr conn,
 }
 
 
+/* A defined domain, with what the commands on it need */
+typedef struct {
+    fwselHost *host;
+    fwselCatalog *catalog;
+    virConnectPtr conn;
+    fwselDomainXML *persistent;
+    fwselDomainXML *live;       /* NULL unless the domain runs */
+} fwselCliDomain;
+
+
+static void
+fwselCliDomainClear(fwselCliDomain *d)
+{
+    fwselDomainXMLFree(d->live);
+    fwselDomainXMLFree(d->persistent);
+    if (d->conn)
+        virConnectClose(d->conn);
+    fwselCatalogFree(d->catalog);
+    fwselHostFree(d->host);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(fwselCliDomain, fwselCliDomainClear);
+
+
+static int
+fwselCliDomainOpen(fwselCli *cli, const char *name, fwselCliDomain *d, GError **error)
+{
+    if (!(d->host = fwselCliHost(cli, error)) ||
+        !(d->catalog = fwselCatalogLoad(d->host, error)) ||
+        !(d->conn = fwselCliConnect(cli, error)))
+        return -1;
+    return fwselCliFetch(d->conn, name, &d->persistent, &d->live, error);
+}
+
+
+/* The firmware the domain really has: the running XML shows it */
+static const fwselDomain *
+fwselCliDomainCurrent(const fwselCliDomain *d)
+{
+    return fwselDomainXMLGetDomain(d->live ? d->live : d->persistent);
+}
+
+
 int
 fwselCliRedefine(fwselCli *cli, int argc, char **argv)
 {
-    g_autoptr(fwselHost) host = NULL;
-    g_autoptr(fwselCatalog) catalog = NULL;
-    g_autoptr(fwselDomainXML) persistent = NULL;
-    g_autoptr(fwselDomainXML) live = NULL;
+    g_auto(fwselCliDomain) d = { 0 };
     g_autoptr(fwselPreservation) pres = NULL;
     g_autoptr(GError) err = NULL;
-    const fwselDomain *existing;
-    virConnectPtr conn;
-    int ret = FWSEL_EXIT_OK;
 
     if (argc != 1)
         return fwselCliUsage("redefine takes one argument: the domain name");
 
-    if (!(host = fwselCliHost(cli, &err)) ||
-        !(catalog = fwselCatalogLoad(host, &err)) ||
-        !(conn = fwselCliConnect(cli, &err)))
+    if (fwselCliDomainOpen(cli, argv[0], &d, &err) < 0 ||
+        !(pres = fwselPreserve(d.host, d.catalog, fwselCliDomainCurrent(&d),
+                               fwselDomainXMLGetDomain(d.persistent), &err)) ||
+        fwselCliDefinePreserved(d.conn, d.persistent, pres, &err) < 0)
         return fwselCliFail(err);
 
-    if (fwselCliFetch(conn, argv[0], &persistent, &live, &err) < 0) {
-        ret = fwselCliFail(err);
-        goto cleanup;
-    }
-
-    /* a running domain shows the firmware it really has */
-    existing = fwselDomainXMLGetDomain(live ? live : persistent);
-    if (!(pres = fwselPreserve(host, catalog, existing,
-                               fwselDomainXMLGetDomain(persistent), &err)) ||
-        fwselCliDefinePreserved(conn, persistent, pres, &err) < 0) {
-        ret = fwselCliFail(err);
-        goto cleanup;
-    }
     fwselCliReportDefined(argv[0], pres);
-
- cleanup:
-    virConnectClose(conn);
-    return ret;
+    return FWSEL_EXIT_OK;
 }
 
 
 int
 fwselCliDrift(fwselCli *cli, int argc, char **argv)
 {
-    g_autoptr(fwselHost) host = NULL;
-    g_autoptr(fwselCatalog) catalog = NULL;
-    g_autoptr(fwselDomainXML) persistent = NULL;
-    g_autoptr(fwselDomainXML) live = NULL;
+    g_auto(fwselCliDomain) d = { 0 };
     g_autoptr(fwselDrift) drift = NULL;
     g_autoptr(GError) err = NULL;
-    virConnectPtr conn;
-    int ret;
 
     if (argc != 1)
         return fwselCliUsage("drift takes one argument: the domain name");
 
-    if (!(host = fwselCliHost(cli, &err)) ||
-        !(catalog = fwselCatalogLoad(host, &err)) ||
-        !(conn = fwselCliConnect(cli, &err)))
+    if (fwselCliDomainOpen(cli, argv[0], &d, &err) < 0 ||
+        !(drift = fwselDriftCheck(d.host, d.catalog, fwselCliDomainCurrent(&d),
+                                  fwselDomainXMLGetDomain(d.persistent), &err)))
         return fwselCliFail(err);
-
-    if (fwselCliFetch(conn, argv[0], &persistent, &live, &err) < 0) {
-        ret = fwselCliFail(err);
-        goto cleanup;
-    }
-
-    if (!(drift = fwselDriftCheck(host, catalog,
-                                  fwselDomainXMLGetDomain(live ? live : persistent),
-                                  fwselDomainXMLGetDomain(persistent), &err))) {
-        ret = fwselCliFail(err);
-        goto cleanup;
-    }
 
     printf("%s\n", drift->summary);
     if (drift->state == FWSEL_DRIFT_CHANGED && drift->fresh->match) {
@@ -281,9 +285,5 @@ fwselCliDrift(fwselCli *cli, int argc, char **argv)
 
         printf("selection today:\n%s", reasons);
     }
-    ret = drift->state == FWSEL_DRIFT_CHANGED ? FWSEL_EXIT_FAIL : FWSEL_EXIT_OK;
-
- cleanup:
-    virConnectClose(conn);
-    return ret;
+    return drift->state == FWSEL_DRIFT_CHANGED ? FWSEL_EXIT_FAIL : FWSEL_EXIT_OK;
 }
