@@ -28,6 +28,7 @@ typedef struct {
     char *loaderPath;           /* symlinks resolved, or NULL */
     char *templatePath;         /* symlinks resolved, or NULL */
     bool wantsVarstore;         /* the domain configured an <nvram> */
+    bool preferVarstore;        /* first pass: only firmware with a varstore */
 } fwselRuleCtx;
 
 typedef char *(*fwselRuleFunc)(const fwselRuleCtx *ctx,
@@ -336,6 +337,24 @@ fwselRuleLaunchSecurity(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 }
 
 
+/* First pass for a domain that does not say how its variables are kept:
+ * only firmware with a varstore */
+static char *
+fwselRuleVarstore(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+{
+    if (!ctx->preferVarstore || fwselIsSplit(desc))
+        return NULL;
+    if (desc->device == FWSEL_DEVICE_MEMORY)
+        return g_strdup("a ROM image keeps no variables: it serves a domain that does not "
+                        "ask for type='rom' only when no firmware with a varstore fits");
+    if (desc->device == FWSEL_DEVICE_FLASH)
+        return g_strdup_printf("%s firmware keeps no separate varstore: it serves a domain "
+                               "that does not ask for that only when no split firmware fits",
+                               fwselFlashModeTypeToString(desc->mode));
+    return NULL;
+}
+
+
 static char *
 fwselRuleFilesExist(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 {
@@ -373,6 +392,7 @@ static const struct {
     { "format", fwselRuleFormat },
     { "launch-security", fwselRuleLaunchSecurity },
     { "files", fwselRuleFilesExist },
+    { "varstore", fwselRuleVarstore },
 };
 
 
@@ -459,6 +479,34 @@ fwselMatchEntry(const fwselRuleCtx *ctx,
 }
 
 
+/* Runs the rules on every entry; returns the index of the selected one
+ * (or -1), the verdicts in @match. */
+static ssize_t
+fwselMatchPass(const fwselRuleCtx *ctx,
+               const fwselCatalog *catalog,
+               fwselMatch *match)
+{
+    ssize_t first = -1;
+    ssize_t exact = -1;
+    size_t i;
+
+    for (i = 0; i < catalog->nentries; i++) {
+        fwselVerdict *v = &match->verdicts[i];
+
+        g_clear_pointer(&v->reason, g_free);
+        *v = (fwselVerdict) { 0 };
+        fwselMatchEntry(ctx, catalog->entries[i], v);
+        if (v->kind != FWSEL_VERDICT_MATCH)
+            continue;
+        if (first < 0)
+            first = i;
+        if (exact < 0 && !v->pathByLink)
+            exact = i;
+    }
+    return exact >= 0 ? exact : first;
+}
+
+
 /**
  * fwselMatchDomain:
  *
@@ -468,6 +516,12 @@ fwselMatchEntry(const fwselRuleCtx *ctx,
  * symbolic link, so that distribution aliases (OVMF_CODE_4M.ms.fd ->
  * OVMF_CODE_4M.secboot.fd) do not change which varstore template a
  * hand-written loader gets.
+ *
+ * A domain that does not say how its variables are kept (no stateless=,
+ * no readonly='no', no rom loader, no <nvram>) gets split firmware with a
+ * varstore when any fits; stateless, combined and ROM builds serve it only
+ * when none does, which is how a SEV-SNP guest finds its stateless build
+ * without an ordinary guest losing its variables to one.
  */
 fwselMatch *
 fwselMatchDomain(fwselHost *host,
@@ -476,10 +530,7 @@ fwselMatchDomain(fwselHost *host,
 {
     fwselMatch *match = g_new0(fwselMatch, 1);
     fwselRuleCtx ctx = { 0 };
-    ssize_t first = -1;
-    ssize_t exact = -1;
     ssize_t chosen;
-    size_t i;
 
     ctx.host = host;
     ctx.dom = dom;
@@ -495,19 +546,16 @@ fwselMatchDomain(fwselHost *host,
     match->nverdicts = catalog->nentries;
     match->verdicts = g_new0(fwselVerdict, catalog->nentries);
 
-    for (i = 0; i < catalog->nentries; i++) {
-        fwselVerdict *v = &match->verdicts[i];
-
-        fwselMatchEntry(&ctx, catalog->entries[i], v);
-        if (v->kind != FWSEL_VERDICT_MATCH)
-            continue;
-        if (first < 0)
-            first = i;
-        if (exact < 0 && !v->pathByLink)
-            exact = i;
+    ctx.preferVarstore = dom->loader.stateless == FWSEL_TRISTATE_ABSENT &&
+                         dom->loader.readonly != FWSEL_TRISTATE_NO &&
+                         dom->loader.type != FWSEL_LOADER_TYPE_ROM &&
+                         !dom->nvram.present;
+    chosen = fwselMatchPass(&ctx, catalog, match);
+    if (chosen < 0 && ctx.preferVarstore) {
+        ctx.preferVarstore = false;
+        chosen = fwselMatchPass(&ctx, catalog, match);
     }
 
-    chosen = exact >= 0 ? exact : first;
     if (chosen >= 0) {
         match->verdicts[chosen].kind = FWSEL_VERDICT_SELECTED;
         match->chosen = match->verdicts[chosen].entry->desc;
