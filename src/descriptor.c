@@ -225,7 +225,8 @@ fwselJSONGetPath(fwselParseCtx *ctx,
     g_autofree char *member = g_strdup_printf("%s.%s", prefix, key);
     const char *str;
 
-    if (fwselJSONGetString(ctx, obj, prefix, key, true, &str) < 0)
+    /* a required member: found, or an error was reported */
+    if (fwselJSONGetString(ctx, obj, prefix, key, true, &str) < 0 || !str)
         return -1;
 
     if (str[0] != '/')

@@ -10,6 +10,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <libxml/parser.h>
@@ -154,8 +155,6 @@ fwselXMLChild(xmlNode *parent, const char *name)
 {
     xmlNode *cur;
 
-    if (!parent)
-        return NULL;
     for (cur = parent->children; cur; cur = cur->next) {
         if (cur->type == XML_ELEMENT_NODE &&
             xmlStrEqual(cur->name, BAD_CAST name))
@@ -419,7 +418,8 @@ fwselDomainParse(fwselXMLCtx *ctx, xmlNode *root, fwselDomain *dom)
     if ((node = fwselXMLChild(os, "kernel")))
         dom->kernel = fwselXMLText(node);
 
-    if ((node = fwselXMLChild(fwselXMLChild(root, "features"), "smm"))) {
+    if ((node = fwselXMLChild(root, "features")) &&
+        (node = fwselXMLChild(node, "smm"))) {
         smmState = fwselXMLProp(node, "state");
         if (!smmState || g_str_equal(smmState, "on"))
             dom->smm = FWSEL_TRISTATE_YES;
@@ -604,7 +604,24 @@ fwselXMLScanNode(fwselXMLScanner *sc, xmlNode *node)
         ok = fwselXMLScanLiteral(sc, "<?") && fwselXMLScanPast(sc, "?>");
         break;
 
-    default:
+    case XML_ENTITY_REF_NODE:
+    case XML_ATTRIBUTE_NODE:
+    case XML_ENTITY_NODE:
+    case XML_DOCUMENT_NODE:
+    case XML_DOCUMENT_TYPE_NODE:
+    case XML_DOCUMENT_FRAG_NODE:
+    case XML_NOTATION_NODE:
+    case XML_HTML_DOCUMENT_NODE:
+    case XML_DTD_NODE:
+    case XML_ELEMENT_DECL:
+    case XML_ATTRIBUTE_DECL:
+    case XML_ENTITY_DECL:
+    case XML_NAMESPACE_DECL:
+    case XML_XINCLUDE_START:
+    case XML_XINCLUDE_END:
+#ifdef LIBXML_DOCB_ENABLED
+    case XML_DOCB_DOCUMENT_NODE:
+#endif
         break;
     }
 
@@ -842,10 +859,22 @@ fwselXMLChildIndent(xmlNode *parent)
 }
 
 
+/* libxml2 returns NULL when memory runs out; like GLib, treat that as fatal */
+static xmlNode *
+fwselXMLNewNode(const char *name, const char *text)
+{
+    xmlNode *node = name ? xmlNewNode(NULL, BAD_CAST name) : xmlNewText(BAD_CAST text);
+
+    if (!node)
+        abort();
+    return node;
+}
+
+
 static void
 fwselXMLAddText(xmlNode *ref, const char *text, bool before)
 {
-    xmlNode *t = xmlNewText(BAD_CAST text);
+    xmlNode *t = fwselXMLNewNode(NULL, text);
 
     if (before)
         xmlAddPrevSibling(ref, t);
@@ -867,7 +896,7 @@ fwselXMLInsert(xmlNode *parent, xmlNode *after, const char *name)
 {
     g_autofree char *indent = fwselXMLChildIndent(parent);
     g_autofree char *nlIndent = g_strdup_printf("%s%s", fwselXMLNewline(parent), indent);
-    xmlNode *node = xmlNewNode(NULL, BAD_CAST name);
+    xmlNode *node = fwselXMLNewNode(name, NULL);
     xmlNode *first;
 
     fwselXMLTouch(parent, false);
@@ -900,9 +929,9 @@ fwselXMLInsert(xmlNode *parent, xmlNode *after, const char *name)
             xmlUnlinkNode(last);
             xmlFreeNode(last);
         }
-        xmlAddChild(parent, xmlNewText(BAD_CAST nlIndent));
+        xmlAddChild(parent, fwselXMLNewNode(NULL, nlIndent));
         xmlAddChild(parent, node);
-        xmlAddChild(parent, xmlNewText(BAD_CAST closing));
+        xmlAddChild(parent, fwselXMLNewNode(NULL, closing));
     }
     return node;
 }
@@ -1163,12 +1192,19 @@ fwselDomainWriteSMM(xmlNode *root, xmlNode *os, fwselTristate smm)
 int
 fwselDomainXMLUpdate(fwselDomainXML *doc,
                      const fwselDomain *dom,
-                     GError **error G_GNUC_UNUSED)
+                     GError **error)
 {
     const fwselDomain *old = doc->dom;
     xmlNode *root = xmlDocGetRootElement(doc->doc);
-    xmlNode *os = fwselXMLChild(root, "os");
+    xmlNode *os = root ? fwselXMLChild(root, "os") : NULL;
     xmlNode *node;
+
+    /* parsing made sure of both */
+    if (!os) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
+                    "%s: the document has no <domain><os>", doc->name);
+        return -1;
+    }
 
     if (dom->firmware != old->firmware)
         fwselXMLSetProp(os, "firmware", fwselFirmwareTypeToString(dom->firmware));
@@ -1329,7 +1365,23 @@ fwselXMLFormatNode(GString *out, xmlNode *node)
         g_string_append_printf(out, "&%s;", (const char *) node->name);
         return;
 
-    default:
+    case XML_ATTRIBUTE_NODE:
+    case XML_ENTITY_NODE:
+    case XML_DOCUMENT_NODE:
+    case XML_DOCUMENT_TYPE_NODE:
+    case XML_DOCUMENT_FRAG_NODE:
+    case XML_NOTATION_NODE:
+    case XML_HTML_DOCUMENT_NODE:
+    case XML_DTD_NODE:
+    case XML_ELEMENT_DECL:
+    case XML_ATTRIBUTE_DECL:
+    case XML_ENTITY_DECL:
+    case XML_NAMESPACE_DECL:
+    case XML_XINCLUDE_START:
+    case XML_XINCLUDE_END:
+#ifdef LIBXML_DOCB_ENABLED
+    case XML_DOCB_DOCUMENT_NODE:
+#endif
         return;
     }
 }

@@ -55,6 +55,12 @@ void fwselHostFree(fwselHost *host);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselHost, fwselHostFree);
 
 int fwselHostSetNvramDir(fwselHost *host, const char *dir, GError **error);
+void fwselHostSetFirmwareDirs(fwselHost *host,
+                              const char *dataDir,
+                              const char *sysconfDir,
+                              const char *userDir);
+void fwselHostClearNvramPairs(fwselHost *host);
+void fwselHostAddNvramPair(fwselHost *host, const char *loader, const char *nvram);
 int fwselHostAddMachineAlias(fwselHost *host, const char *spec, GError **error);
 int fwselHostLoadQemuConf(fwselHost *host, GError **error);
 

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fwsel-host.h"
@@ -48,32 +49,61 @@ static const char *const fwselDefaultNvramPairs[][2] = {
 };
 
 
+/* Appends one CODE:VARS pair to the nvram list */
+void
+fwselHostAddNvramPair(fwselHost *host, const char *loader, const char *nvram)
+{
+    host->nvramPairs = g_renew(fwselNvramPair, host->nvramPairs, host->nnvramPairs + 1);
+    host->nvramPairs[host->nnvramPairs].loader = g_strdup(loader);
+    host->nvramPairs[host->nnvramPairs].nvram = g_strdup(nvram);
+    host->nnvramPairs++;
+}
+
+
+/**
+ * fwselHostSetFirmwareDirs:
+ * @userDir: the session daemon's directory, or NULL for a privileged one
+ *
+ * Where descriptors are read from, in increasing precedence, for a
+ * front end whose installation does not use the standard paths.
+ */
+void
+fwselHostSetFirmwareDirs(fwselHost *host,
+                         const char *dataDir,
+                         const char *sysconfDir,
+                         const char *userDir)
+{
+    const char *dirs[G_N_ELEMENTS(host->firmwareDirs)] = { dataDir, sysconfDir, userDir };
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(host->firmwareDirs); i++) {
+        g_free(host->firmwareDirs[i]);
+        host->firmwareDirs[i] = g_strdup(dirs[i]);
+    }
+}
+
+
 fwselHost *
 fwselHostNew(const char *root, bool session)
 {
     fwselHost *host = g_new0(fwselHost, 1);
+    g_autofree char *userDir = NULL;
     size_t i;
 
     host->root = g_strdup(root && *root ? root : "/");
-    host->firmwareDirs[0] = g_strdup(FWSEL_DATA_FIRMWARE_DIR);
-    host->firmwareDirs[1] = g_strdup(FWSEL_SYSCONF_FIRMWARE_DIR);
     if (session) {
         const char *xdg = g_getenv("XDG_CONFIG_HOME");
 
         if (xdg && *xdg == '/')
-            host->firmwareDirs[2] = g_build_filename(xdg, "qemu", "firmware", NULL);
+            userDir = g_build_filename(xdg, "qemu", "firmware", NULL);
         else
-            host->firmwareDirs[2] = g_build_filename(g_get_home_dir(), ".config",
-                                                     "qemu", "firmware", NULL);
+            userDir = g_build_filename(g_get_home_dir(), ".config", "qemu", "firmware", NULL);
     }
+    fwselHostSetFirmwareDirs(host, FWSEL_DATA_FIRMWARE_DIR, FWSEL_SYSCONF_FIRMWARE_DIR, userDir);
     host->nvramDir = g_strdup(FWSEL_NVRAM_DIR);
     host->qemuConfPath = g_strdup(FWSEL_QEMU_CONF);
-    host->nnvramPairs = G_N_ELEMENTS(fwselDefaultNvramPairs);
-    host->nvramPairs = g_new0(fwselNvramPair, host->nnvramPairs);
-    for (i = 0; i < host->nnvramPairs; i++) {
-        host->nvramPairs[i].loader = g_strdup(fwselDefaultNvramPairs[i][0]);
-        host->nvramPairs[i].nvram = g_strdup(fwselDefaultNvramPairs[i][1]);
-    }
+    for (i = 0; i < G_N_ELEMENTS(fwselDefaultNvramPairs); i++)
+        fwselHostAddNvramPair(host, fwselDefaultNvramPairs[i][0], fwselDefaultNvramPairs[i][1]);
     host->qemuUser = g_strdup(FWSEL_QEMU_USER);
     host->qemuGroup = g_strdup(FWSEL_QEMU_GROUP);
     host->probeQemu = true;
@@ -85,7 +115,8 @@ fwselHostNew(const char *root, bool session)
 }
 
 
-static void
+/* Empties the nvram list (libvirt's built-in one included) */
+void
 fwselHostClearNvramPairs(fwselHost *host)
 {
     size_t i;
@@ -231,7 +262,7 @@ fwselHostProbe(fwselHost *host, const char *arch)
 
         if (!g_spawn_sync(NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
                           NULL, NULL, &out, NULL, &status, NULL) ||
-            !g_spawn_check_wait_status(status, NULL))
+            !WIFEXITED(status) || WEXITSTATUS(status) != 0)
             g_clear_pointer(&out, g_free);
     }
 
@@ -425,7 +456,6 @@ fwselHostApplyConf(fwselHost *host,
 
     fwselHostClearNvramPairs(host);
     host->nvramPairsFromConf = true;
-    host->nvramPairs = g_new0(fwselNvramPair, g_strv_length(values));
     for (i = 0; values[i]; i++) {
         const char *colon = strchr(values[i], ':');
 
@@ -436,9 +466,11 @@ fwselHostApplyConf(fwselHost *host,
             return fwselConfError(r, "nvram: entry '%s' is not of the form \"/CODE:/VARS\"",
                                   values[i]);
         }
-        host->nvramPairs[i].loader = g_strndup(values[i], colon - values[i]);
-        host->nvramPairs[i].nvram = g_strdup(colon + 1);
-        host->nnvramPairs = i + 1;
+        {
+            g_autofree char *loader = g_strndup(values[i], colon - values[i]);
+
+            fwselHostAddNvramPair(host, loader, colon + 1);
+        }
     }
     return 0;
 }

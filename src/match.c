@@ -46,7 +46,7 @@ static char *
 fwselInterfacesToString(unsigned int mask)
 {
     g_autoptr(GString) out = g_string_new(NULL);
-    int i;
+    size_t i;
 
     for (i = 1; i < FWSEL_INTERFACE_LAST; i++) {
         if (mask & (1u << i)) {

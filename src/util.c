@@ -33,13 +33,13 @@ fwselEnumToString(const char *const *list, int last, int type)
 int
 fwselEnumFromString(const char *const *list, int last, const char *str)
 {
-    int i;
+    size_t i;
 
     if (!str)
         return -1;
-    for (i = 0; i < last; i++) {
+    for (i = 0; i < (size_t) last; i++) {
         if (g_str_equal(list[i], str))
-            return i;
+            return (int) i;
     }
     return -1;
 }
