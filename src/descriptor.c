@@ -679,11 +679,19 @@ fwselDescriptorCodeFile(const fwselDescriptor *desc)
 }
 
 
+/* A flash build with a separate varstore template */
+bool
+fwselDescriptorIsSplit(const fwselDescriptor *desc)
+{
+    return desc->device == FWSEL_DEVICE_FLASH && desc->mode == FWSEL_FLASH_MODE_SPLIT;
+}
+
+
 /* The varstore template of a split flash build, else NULL */
 const char *
 fwselDescriptorTemplateFile(const fwselDescriptor *desc)
 {
-    if (desc->device == FWSEL_DEVICE_FLASH && desc->mode == FWSEL_FLASH_MODE_SPLIT)
+    if (fwselDescriptorIsSplit(desc))
         return desc->nvramTemplate.filename;
     return NULL;
 }

@@ -136,6 +136,7 @@ fwselNvramDefaultPath(const fwselHost *host,
                       GError **error)
 {
     const char *ext = ".fd";
+    g_autofree char *file = NULL;
 
     if (!dom->name) {
         g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
@@ -155,9 +156,8 @@ fwselNvramDefaultPath(const fwselHost *host,
     else if (dom->nvram.templatePath && g_str_has_suffix(dom->nvram.templatePath, ".raw"))
         ext = ".raw";
 
-    return g_strdup_printf("%s/%s_VARS%s",
-                           g_str_equal(host->nvramDir, "/") ? "" : host->nvramDir,
-                           dom->name, ext);
+    file = g_strdup_printf("%s_VARS%s", dom->name, ext);
+    return fwselPathJoin(host->nvramDir, file);
 }
 
 
@@ -187,13 +187,6 @@ fwselEnsureNvram(const fwselHost *host, fwselDomain *dom, GError **error)
     if (!(dom->nvram.path = fwselNvramDefaultPath(host, dom, error)))
         return -1;
     return 0;
-}
-
-
-static bool
-fwselIsSplitFlash(const fwselDescriptor *desc)
-{
-    return desc->device == FWSEL_DEVICE_FLASH && desc->mode == FWSEL_FLASH_MODE_SPLIT;
 }
 
 
@@ -267,7 +260,7 @@ fwselApplyDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
                             ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
         /* a varstore fwsel cannot see (network) may hold any keys; a
          * combined image carries its variables, so the build says */
-        if (fwselIsSplitFlash(desc) && !dom->nvram.templatePath)
+        if (fwselDescriptorIsSplit(desc) && !dom->nvram.templatePath)
             dom->enrolledKeys = FWSEL_TRISTATE_ABSENT;
     }
 }

@@ -55,6 +55,7 @@ fwselDescriptor *fwselDescriptorLoad(const char *root,
 
 const char *fwselDescriptorCodeFile(const fwselDescriptor *desc);
 const char *fwselDescriptorTemplateFile(const fwselDescriptor *desc);
+bool fwselDescriptorIsSplit(const fwselDescriptor *desc);
 
 bool fwselDescriptorHasFeature(const fwselDescriptor *desc,
                                fwselFeature feature);

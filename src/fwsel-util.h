@@ -28,6 +28,8 @@ int fwselFileReadBounded(const char *file,
                          gsize *length,
                          GError **error);
 
+char *fwselPathJoin(const char *dir, const char *name);
+
 bool fwselPathSameFile(const char *root, const char *a, const char *b);
 
 bool fwselPathIsSafeName(const char *name);

@@ -35,13 +35,6 @@ typedef char *(*fwselRuleFunc)(const fwselRuleCtx *ctx,
                                const fwselDescriptor *desc);
 
 
-static bool
-fwselIsSplit(const fwselDescriptor *desc)
-{
-    return desc->device == FWSEL_DEVICE_FLASH && desc->mode == FWSEL_FLASH_MODE_SPLIT;
-}
-
-
 static char *
 fwselInterfacesToString(unsigned int mask)
 {
@@ -132,7 +125,7 @@ fwselRuleTemplatePath(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 
     if (!ctx->templatePath)
         return NULL;
-    if (!fwselIsSplit(desc))
+    if (!fwselDescriptorIsSplit(desc))
         return g_strdup_printf("domain names varstore template %s, this firmware has no varstore",
                                ctx->dom->nvram.templatePath);
     if (fwselPathResolve(ctx->host->root, desc->nvramTemplate.filename, &tmpl, NULL) < 0 ||
@@ -294,7 +287,7 @@ fwselRuleFormat(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
                                fwselFormatTypeToString(dom->loader.format),
                                fwselFormatTypeToString(code));
 
-    if (!fwselIsSplit(desc))
+    if (!fwselDescriptorIsSplit(desc))
         return NULL;
 
     /* the varstore is a copy of the template, so both formats must agree */
@@ -342,7 +335,7 @@ fwselRuleLaunchSecurity(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 static char *
 fwselRuleVarstore(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 {
-    if (!ctx->preferVarstore || fwselIsSplit(desc))
+    if (!ctx->preferVarstore || fwselDescriptorIsSplit(desc))
         return NULL;
     if (desc->device == FWSEL_DEVICE_MEMORY)
         return g_strdup("a ROM image keeps no variables: it serves a domain that does not "
@@ -364,7 +357,7 @@ fwselRuleFilesExist(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
         return NULL;
     if (!fwselHostFileExists(ctx->host, code))
         return g_strdup_printf("%s does not exist on this host", code);
-    if (fwselIsSplit(desc) && !fwselHostFileExists(ctx->host, desc->nvramTemplate.filename))
+    if (fwselDescriptorIsSplit(desc) && !fwselHostFileExists(ctx->host, desc->nvramTemplate.filename))
         return g_strdup_printf("varstore template %s does not exist on this host",
                                desc->nvramTemplate.filename);
     return NULL;

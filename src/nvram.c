@@ -803,9 +803,7 @@ fwselNvramBackup(fwselNvramTarget *t, char **backupPath, GError **error)
 
         if (linkat(t->dirfd, t->name, t->dirfd, bak, 0) == 0) {
             fwselNvramStep("backup");
-            *backupPath = g_strdup_printf("%s/%s",
-                                          g_str_equal(t->dirShown, "/") ? "" : t->dirShown,
-                                          bak);
+            *backupPath = fwselPathJoin(t->dirShown, bak);
             return 0;
         }
         if (errno == ENOENT)
@@ -950,7 +948,7 @@ fwselNvramCopyUnder(const char *root,
         return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
                                "'%s' cannot name a file in %s", name, dirShown);
 
-    t.shown = g_strdup_printf("%s/%s", g_str_equal(dirShown, "/") ? "" : dirShown, name);
+    t.shown = fwselPathJoin(dirShown, name);
     if ((t.dirfd = fwselNvramOpenDir(root, dirShown, createDir, error)) < 0) {
         if (t.dirfd == -2)
             fwselNvramError(error, FWSEL_ERROR_IO, "cannot create %s: directory %s "

@@ -58,29 +58,24 @@ fwselEntryIsEffective(const fwselEntry *entry)
 }
 
 
-/* Why a directory entry cannot be a descriptor (or a mask), or NULL when
- * it is a regular file once symlinks are followed. */
-static char *
-fwselSearchWhyIgnored(const char *onDisk)
+/* What @entry's file is once symlinks are followed: anything but a
+ * regular file is IGNORED (with the reason), an empty one is a MASK; a
+ * file with content keeps the initial state until it is parsed. */
+static void
+fwselSearchClassify(fwselEntry *entry, const char *onDisk)
 {
     struct stat sb;
 
-    if (stat(onDisk, &sb) < 0)
-        return g_strdup_printf("cannot be read: %s", g_strerror(errno));
-    if (!S_ISREG(sb.st_mode))
-        return g_strdup("not a regular file (a link to /dev/null, a device or a "
-                        "directory): it masks nothing; an empty file masks");
-    return NULL;
-}
-
-
-/* A mask is an empty regular file (possibly reached through a link) */
-static bool
-fwselSearchIsMask(const char *onDisk)
-{
-    struct stat sb;
-
-    return stat(onDisk, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0;
+    if (stat(onDisk, &sb) < 0) {
+        entry->state = FWSEL_ENTRY_IGNORED;
+        entry->error = g_strdup_printf("cannot be read: %s", g_strerror(errno));
+    } else if (!S_ISREG(sb.st_mode)) {
+        entry->state = FWSEL_ENTRY_IGNORED;
+        entry->error = g_strdup("not a regular file (a link to /dev/null, a device or a "
+                                "directory): it masks nothing; an empty file masks");
+    } else if (sb.st_size == 0) {
+        entry->state = FWSEL_ENTRY_MASK;
+    }
 }
 
 
@@ -94,8 +89,7 @@ fwselSearchCompare(gconstpointer a, gconstpointer b)
 }
 
 
-/* Adds the .json files of one directory to @byName (basename -> path,
- * later directories replacing earlier ones) and @all (every file). */
+/* Adds an entry for every .json file of one directory to @all */
 static int
 fwselSearchDir(const fwselHost *host,
                const char *dir,
@@ -127,8 +121,7 @@ fwselSearchDir(const fwselHost *host,
         entry->name = g_strdup(name);
         entry->path = g_build_filename(dir, name, NULL);
         file = fwselHostPath(host, entry->path);
-        if ((entry->error = fwselSearchWhyIgnored(file)))
-            entry->state = FWSEL_ENTRY_IGNORED;
+        fwselSearchClassify(entry, file);
         g_ptr_array_add(all, entry);
     }
     return 0;
@@ -166,7 +159,6 @@ fwselCatalogLoad(const fwselHost *host, GError **error)
     for (i = 0; i < all->len; i++) {
         fwselEntry *entry = g_ptr_array_index(all, i);
         fwselEntry *winner = NULL;
-        g_autofree char *onDisk = NULL;
         g_autoptr(GError) err = NULL;
         size_t j;
 
@@ -188,10 +180,9 @@ fwselCatalogLoad(const fwselHost *host, GError **error)
             continue;
         }
 
-        onDisk = fwselHostPath(host, entry->path);
-        if (fwselSearchIsMask(onDisk)) {
-            entry->state = FWSEL_ENTRY_MASK;
-        } else if ((entry->desc = fwselDescriptorLoad(host->root, entry->path, &err))) {
+        if (entry->state == FWSEL_ENTRY_MASK)
+            continue;
+        if ((entry->desc = fwselDescriptorLoad(host->root, entry->path, &err))) {
             entry->state = FWSEL_ENTRY_ACTIVE;
         } else {
             entry->state = FWSEL_ENTRY_INVALID;

@@ -68,6 +68,14 @@ fwselPathUnderRoot(const char *root, const char *path)
 }
 
 
+/* @dir/@name, written as given (no "//" when @dir is "/") */
+char *
+fwselPathJoin(const char *dir, const char *name)
+{
+    return g_strdup_printf("%s/%s", g_str_equal(dir, "/") ? "" : dir, name);
+}
+
+
 static char *
 fwselPathJoinStack(GPtrArray *stack)
 {
