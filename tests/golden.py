@@ -27,14 +27,14 @@ import subprocess
 import sys
 
 SUITES = {
-    # suite dir: (command, input files (True: NAME.xml), output extension)
-    "xml2xml": ("select", True, ".out.xml"),
-    "explain": ("explain", True, ".out"),
-    "list": ("list", False, ".out"),
-    "check": ("check", False, ".out"),
-    "xml2argv": ("argv", True, ".args"),
+    # suite dir: (command, input file suffixes (NAME + suffix), output extension)
+    "xml2xml": ("select", (".xml",), ".out.xml"),
+    "explain": ("explain", (".xml",), ".out"),
+    "list": ("list", (), ".out"),
+    "check": ("check", (), ".out"),
+    "xml2argv": ("argv", (".xml",), ".args"),
     "preserve": ("preserve", (".existing.xml", ".xml"), ".out.xml"),
-    "migrate": ("migrate-xml", True, ".out.xml"),
+    "migrate": ("migrate-xml", (".xml",), ".out.xml"),
 }
 
 __doc__ += "".join("  %-10s virt-fwsel %s\n" % (k, v[0]) for k, v in SUITES.items())
@@ -52,7 +52,7 @@ def cases(suite_dir):
 
 
 def run_case(fwsel, data, suite, name, regenerate):
-    command, takes_input, out_ext = SUITES[suite]
+    command, inputs, out_ext = SUITES[suite]
     suite_dir = os.path.join(data, suite)
     host_lines = [l.strip() for l in read(os.path.join(suite_dir, name + ".host")).splitlines()]
     host_lines = [l for l in host_lines if l and not l.startswith("#")]
@@ -66,9 +66,7 @@ def run_case(fwsel, data, suite, name, regenerate):
     assignments = [l[4:].strip() for l in host_lines[1:] if l.startswith("env ")]
 
     argv = [os.path.abspath(fwsel), "--root", root, "--no-qemu-probe"] + options + [command]
-    if takes_input:
-        suffixes = takes_input if isinstance(takes_input, tuple) else (".xml",)
-        argv += [name + suffix for suffix in suffixes]
+    argv += [name + suffix for suffix in inputs]
 
     env = dict(os.environ, LC_ALL="C", HOME="/nonexistent", XDG_CONFIG_HOME="/nonexistent")
     for assignment in assignments:
