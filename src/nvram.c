@@ -80,6 +80,17 @@ fwselNvramCloseFD(int *fd)
 #define FWSEL_AUTOCLOSE __attribute__((cleanup(fwselNvramCloseFD)))
 
 
+/* Hands an FWSEL_AUTOCLOSE descriptor to the caller */
+static int
+fwselNvramStealFD(int *fd)
+{
+    int ret = *fd;
+
+    *fd = -1;
+    return ret;
+}
+
+
 static int G_GNUC_PRINTF(3, 4)
 fwselNvramError(GError **error, int code, const char *fmt, ...)
 {
@@ -293,7 +304,7 @@ fwselNvramOpenDir(const char *root, const char *dir, bool create, GError **error
 {
     g_auto(GStrv) parts = g_strsplit(dir, "/", -1);
     g_autoptr(GString) shown = g_string_new(NULL);
-    int fd;
+    FWSEL_AUTOCLOSE int fd = -1;
     size_t i;
 
     if ((fd = open(root && *root ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -310,21 +321,16 @@ fwselNvramOpenDir(const char *root, const char *dir, bool create, GError **error
 
         next = openat(fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (next < 0 && errno == ENOENT && create) {
-            if (mkdirat(fd, parts[i], 0755) < 0 && errno != EEXIST) {
-                fwselNvramError(error, FWSEL_ERROR_IO, "cannot create directory %s: %s",
-                                shown->str, g_strerror(errno));
-                close(fd);
-                return -1;
-            }
+            if (mkdirat(fd, parts[i], 0755) < 0 && errno != EEXIST)
+                return fwselNvramError(error, FWSEL_ERROR_IO, "cannot create directory %s: %s",
+                                       shown->str, g_strerror(errno));
             next = openat(fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
         if (next < 0) {
             int saved = errno;
 
-            if (saved == ENOENT && !create) {
-                close(fd);
+            if (saved == ENOENT && !create)
                 return -2;
-            }
             if (fstatat(fd, parts[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
                 fwselNvramError(error, FWSEL_ERROR_UNSAFE,
                                 "%s is a symbolic link: refusing to use a varstore "
@@ -335,13 +341,12 @@ fwselNvramOpenDir(const char *root, const char *dir, bool create, GError **error
             else
                 fwselNvramError(error, FWSEL_ERROR_IO, "cannot open directory %s: %s",
                                 shown->str, g_strerror(saved));
-            close(fd);
             return -1;
         }
         close(fd);
         fd = next;
     }
-    return fd;
+    return fwselNvramStealFD(&fd);
 }
 
 
@@ -354,29 +359,20 @@ fwselNvramOpenDir(const char *root, const char *dir, bool create, GError **error
 static int
 fwselNvramOpenTemplate(const char *onDisk, const char *shown, struct stat *sb, GError **error)
 {
-    int fd;
+    FWSEL_AUTOCLOSE int fd = -1;
 
     if ((fd = open(onDisk, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
         return fwselNvramError(error, FWSEL_ERROR_IO, "cannot open template %s: %s",
                                shown, g_strerror(errno));
-    if (fstat(fd, sb) < 0) {
-        fwselNvramError(error, FWSEL_ERROR_IO, "template %s: %s", shown, g_strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (!S_ISREG(sb->st_mode)) {
-        fwselNvramError(error, FWSEL_ERROR_INVALID,
-                        "template %s is %s, not a regular file", shown,
-                        fwselNvramFileType(sb->st_mode));
-        close(fd);
-        return -1;
-    }
-    if (fcntl(fd, F_SETFL, 0) < 0) {
-        fwselNvramError(error, FWSEL_ERROR_IO, "template %s: %s", shown, g_strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
+    if (fstat(fd, sb) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "template %s: %s", shown, g_strerror(errno));
+    if (!S_ISREG(sb->st_mode))
+        return fwselNvramError(error, FWSEL_ERROR_INVALID,
+                               "template %s is %s, not a regular file", shown,
+                               fwselNvramFileType(sb->st_mode));
+    if (fcntl(fd, F_SETFL, 0) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "template %s: %s", shown, g_strerror(errno));
+    return fwselNvramStealFD(&fd);
 }
 
 
@@ -750,11 +746,11 @@ fwselNvramExisting(const fwselNvramTarget *t, GError **error)
 
 
 static int
-fwselNvramSyncDir(const fwselNvramTarget *t, GError **error)
+fwselNvramSyncDir(int dirfd, const char *dirShown, GError **error)
 {
-    if (fsync(t->dirfd) < 0 && errno != EINVAL)
+    if (fsync(dirfd) < 0 && errno != EINVAL)
         return fwselNvramError(error, FWSEL_ERROR_IO, "cannot sync directory %s: %s",
-                               t->dirShown, g_strerror(errno));
+                               dirShown, g_strerror(errno));
     fwselNvramStep("dir-synced");
     return 0;
 }
@@ -764,13 +760,11 @@ fwselNvramSyncDir(const fwselNvramTarget *t, GError **error)
 static int
 fwselNvramPlaceNew(fwselNvramTarget *t, unsigned int flags, GError **error)
 {
-    int existing;
-
     if (fwselNvramTargetLink(t, t->name) < 0) {
         if (errno != EEXIST)
             return fwselNvramError(error, FWSEL_ERROR_IO, "cannot create %s: %s",
                                    t->shown, g_strerror(errno));
-        if ((existing = fwselNvramExisting(t, error)) < 0)
+        if (fwselNvramExisting(t, error) < 0)
             return -1;
         if (flags & FWSEL_NVRAM_INCOMING)
             return fwselNvramError(error, FWSEL_ERROR_EXISTS,
@@ -783,7 +777,7 @@ fwselNvramPlaceNew(fwselNvramTarget *t, unsigned int flags, GError **error)
         unlinkat(t->dirfd, t->tmpName, 0);
     g_clear_pointer(&t->tmpName, g_free);
 
-    if (fwselNvramSyncDir(t, error) < 0)
+    if (fwselNvramSyncDir(t->dirfd, t->dirShown, error) < 0)
         return -1;
     return FWSEL_NVRAM_CREATED;
 }
@@ -858,7 +852,7 @@ fwselNvramPlaceReplace(fwselNvramTarget *t, unsigned int flags, char **backupPat
     g_clear_pointer(&t->tmpName, g_free);
     fwselNvramStep("renamed");
 
-    if (fwselNvramSyncDir(t, error) < 0)
+    if (fwselNvramSyncDir(t->dirfd, t->dirShown, error) < 0)
         return -1;
     return existing ? FWSEL_NVRAM_REPLACED : FWSEL_NVRAM_CREATED;
 }
@@ -1094,7 +1088,6 @@ fwselNvramDomainCopy(const fwselHost *host,
     g_autofree char *dir = NULL;
     g_autofree char *name = NULL;
     fwselNvramOwner who;
-    fwselFormat templateFormat;
 
     if (fwselNvramDomainCheck(dom, error) < 0 ||
         fwselNvramDomainTemplate(dom, error) < 0 ||
@@ -1108,12 +1101,10 @@ fwselNvramDomainCopy(const fwselHost *host,
                                "the domain a varstore path of its own",
                                dom->name ? dom->name : "(unnamed)", dom->nvram.path);
 
-    templateFormat = fwselNvramFormatOr(dom->nvram.templateFormat, FWSEL_FORMAT_RAW);
-    return fwselNvramCopyUnder(host->root, dom->nvram.templatePath, templateFormat,
-                               dir, name,
-                               fwselNvramFormatOr(dom->nvram.format, templateFormat),
-                               &who, g_str_equal(dir, host->nvramDir), flags,
-                               backupPath, error);
+    /* fwselNvramCopyUnder defaults the formats: raw, then the template's */
+    return fwselNvramCopyUnder(host->root, dom->nvram.templatePath, dom->nvram.templateFormat,
+                               dir, name, dom->nvram.format, &who,
+                               g_str_equal(dir, host->nvramDir), flags, backupPath, error);
 }
 
 
@@ -1237,7 +1228,7 @@ fwselNvramCheckOwner(const fwselHost *host, const char *path, const struct stat 
 {
     fwselNvramOwner qemu = { 0 };
 
-    if ((sb->st_mode & 0022) || (sb->st_mode & 0007))
+    if (sb->st_mode & 0027)
         fwselNvramProblem(problems, path,
                           "mode %04o gives other users access (varstores are 0600)",
                           (unsigned) (sb->st_mode & 07777));
@@ -1404,8 +1395,7 @@ fwselNvramRemove(const fwselHost *host,
     if (unlinkat(dirfd, name, 0) < 0)
         return fwselNvramError(error, FWSEL_ERROR_IO, "cannot remove %s: %s", path,
                                g_strerror(errno));
-    if (fsync(dirfd) < 0 && errno != EINVAL)
-        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot sync directory %s: %s",
-                               dir, g_strerror(errno));
+    if (fwselNvramSyncDir(dirfd, dir, error) < 0)
+        return -1;
     return FWSEL_NVRAM_REMOVED;
 }

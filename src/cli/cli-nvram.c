@@ -41,8 +41,6 @@ fwselCliNvramDomain(fwselCli *cli, const char *file, fwselHost **hostOut,
         !(catalog = fwselCatalogLoad(host, error)) ||
         !(sel = fwselSelect(host, catalog, fwselDomainXMLGetDomain(doc), error)))
         return NULL;
-    if (fwselNvramDomainCheck(sel->dom, error) < 0)
-        return NULL;
 
     *explicitPath = fwselDomainXMLGetDomain(doc)->nvram.path != NULL;
     *hostOut = g_steal_pointer(&host);
@@ -50,8 +48,8 @@ fwselCliNvramDomain(fwselCli *cli, const char *file, fwselHost **hostOut,
 }
 
 
-/* Problems of an existing varstore on stderr; returns how many */
-static guint
+/* Problems of an existing varstore on stderr */
+static void
 fwselCliNvramWarn(const fwselHost *host, const fwselDomain *dom)
 {
     g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
@@ -60,12 +58,11 @@ fwselCliNvramWarn(const fwselHost *host, const fwselDomain *dom)
 
     if (fwselNvramCheck(host, dom, problems, &err) < 0) {
         fprintf(stderr, "virt-fwsel: warning: %s\n", err->message);
-        return 1;
+        return;
     }
     for (i = 0; i < problems->len; i++)
         fprintf(stderr, "virt-fwsel: warning: %s\n",
                 (const char *) g_ptr_array_index(problems, i));
-    return problems->len;
 }
 
 
@@ -206,8 +203,7 @@ fwselCliNvramSelectWarn(const fwselHost *host, const fwselDomain *dom)
     g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
     guint i;
 
-    if (!dom->nvram.present || !dom->nvram.path || dom->nvram.source == FWSEL_NVRAM_SOURCE_NETWORK)
-        return;
+    /* no local varstore, none there yet, or it could not be looked at */
     if (fwselNvramCheck(host, dom, problems, NULL) != FWSEL_NVRAM_EXISTED)
         return;
     for (i = 0; i < problems->len; i++)
