@@ -24,8 +24,7 @@ fwselCliArgv(fwselCli *cli, int argc, char **argv)
         return fwselCliUsage("argv takes one argument: DOMAIN.xml");
 
     if (!(doc = fwselDomainXMLLoad(argv[0], &err)) ||
-        !(host = fwselCliHost(cli, &err)) ||
-        !(catalog = fwselCatalogLoad(host, &err)) ||
+        !(catalog = fwselCliLoad(cli, &host, &err)) ||
         !(cmd = fwselCommandBuild(host, catalog, fwselDomainXMLGetDomain(doc), &err)))
         return fwselCliFail(err);
 

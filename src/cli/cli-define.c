@@ -138,8 +138,7 @@ fwselCliDefine(fwselCli *cli, int argc, char **argv)
         return fwselCliUsage("define takes one argument: DOMAIN.xml");
 
     if (!(doc = fwselDomainXMLLoad(argv[0], &err)) ||
-        !(host = fwselCliHost(cli, &err)) ||
-        !(catalog = fwselCatalogLoad(host, &err)))
+        !(catalog = fwselCliLoad(cli, &host, &err)))
         return fwselCliFail(err);
     dom = fwselDomainXMLGetDomain(doc);
     if (!dom->name)
@@ -155,12 +154,12 @@ fwselCliDefine(fwselCli *cli, int argc, char **argv)
 
     if (!(conn = fwselCliConnect(cli, &err)))
         return fwselCliFail(err);
-    if (fwselCliDefinePreserved(conn, doc, pres, &err) < 0)
+    if (fwselCliDefinePreserved(conn, doc, pres, &err) < 0) {
         ret = fwselCliFail(err);
-    else
-        ret = FWSEL_EXIT_OK;
-    if (ret == FWSEL_EXIT_OK)
+    } else {
         fwselCliReportDefined(name, pres);
+        ret = FWSEL_EXIT_OK;
+    }
     virConnectClose(conn);
     return ret;
 }
@@ -227,8 +226,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(fwselCliDomain, fwselCliDomainClear);
 static int
 fwselCliDomainOpen(fwselCli *cli, const char *name, fwselCliDomain *d, GError **error)
 {
-    if (!(d->host = fwselCliHost(cli, error)) ||
-        !(d->catalog = fwselCatalogLoad(d->host, error)) ||
+    if (!(d->catalog = fwselCliLoad(cli, &d->host, error)) ||
         !(d->conn = fwselCliConnect(cli, error)))
         return -1;
     return fwselCliFetch(d->conn, name, &d->persistent, &d->live, error);

@@ -37,8 +37,7 @@ fwselCliNvramDomain(fwselCli *cli, const char *file, fwselHost **hostOut,
     g_autoptr(fwselSelection) sel = NULL;
 
     if (!(doc = fwselDomainXMLLoad(file, error)) ||
-        !(host = fwselCliHost(cli, error)) ||
-        !(catalog = fwselCatalogLoad(host, error)) ||
+        !(catalog = fwselCliLoad(cli, &host, error)) ||
         !(sel = fwselSelect(host, catalog, fwselDomainXMLGetDomain(doc), error)))
         return NULL;
 

@@ -70,8 +70,7 @@ fwselCliPreserve(fwselCli *cli, int argc, char **argv)
 
     if (!(existing = fwselDomainXMLLoad(argv[0], &err)) ||
         !(requested = fwselDomainXMLLoad(argv[1], &err)) ||
-        !(host = fwselCliHost(cli, &err)) ||
-        !(catalog = fwselCatalogLoad(host, &err)) ||
+        !(catalog = fwselCliLoad(cli, &host, &err)) ||
         !(pres = fwselPreserve(host, catalog, fwselDomainXMLGetDomain(existing),
                                fwselDomainXMLGetDomain(requested), &err)))
         return fwselCliFail(err);
@@ -94,8 +93,7 @@ fwselCliMigrateXML(fwselCli *cli, int argc, char **argv)
         return fwselCliUsage("migrate-xml takes one argument: DOMAIN.xml");
 
     if (!(doc = fwselDomainXMLLoad(argv[0], &err)) ||
-        !(host = fwselCliHost(cli, &err)) ||
-        !(catalog = fwselCatalogLoad(host, &err)) ||
+        !(catalog = fwselCliLoad(cli, &host, &err)) ||
         !(pres = fwselMigratePin(host, catalog, fwselDomainXMLGetDomain(doc), &err)))
         return fwselCliFail(err);
 

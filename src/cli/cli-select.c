@@ -144,21 +144,6 @@ fwselCliDescriptorJSON(const fwselDescriptor *desc)
 }
 
 
-static fwselCatalog *
-fwselCliLoad(fwselCli *cli, fwselHost **hostOut, GError **error)
-{
-    g_autoptr(fwselHost) host = NULL;
-    fwselCatalog *catalog;
-
-    if (!(host = fwselCliHost(cli, error)))
-        return NULL;
-    if (!(catalog = fwselCatalogLoad(host, error)))
-        return NULL;
-    *hostOut = g_steal_pointer(&host);
-    return catalog;
-}
-
-
 int
 fwselCliList(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
 {

@@ -94,7 +94,7 @@ fwselCliUsage(const char *fmt, ...)
  * The host described by the shared options: --root, --session,
  * --nvram-dir, --machine-alias, and qemu.conf under the root.
  */
-fwselHost *
+static fwselHost *
 fwselCliHost(fwselCli *cli, GError **error)
 {
     g_autoptr(fwselHost) host = NULL;
@@ -118,6 +118,27 @@ fwselCliHost(fwselCli *cli, GError **error)
     if (fwselHostLoadQemuConf(host, error) < 0)
         return NULL;
     return g_steal_pointer(&host);
+}
+
+
+/**
+ * fwselCliLoad:
+ * @hostOut: receives the host (fwselCliHost) on success
+ *
+ * The host and its descriptor catalog, as every command needs them.
+ */
+fwselCatalog *
+fwselCliLoad(fwselCli *cli, fwselHost **hostOut, GError **error)
+{
+    g_autoptr(fwselHost) host = NULL;
+    fwselCatalog *catalog;
+
+    if (!(host = fwselCliHost(cli, error)))
+        return NULL;
+    if (!(catalog = fwselCatalogLoad(host, error)))
+        return NULL;
+    *hostOut = g_steal_pointer(&host);
+    return catalog;
 }
 
 

@@ -37,7 +37,7 @@ int fwselCliFail(GError *error);
 void fwselCliNote(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 int fwselCliUsage(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
-fwselHost *fwselCliHost(fwselCli *cli, GError **error);
+fwselCatalog *fwselCliLoad(fwselCli *cli, fwselHost **hostOut, GError **error);
 
 int fwselCliList(fwselCli *cli, int argc, char **argv);
 int fwselCliSelect(fwselCli *cli, int argc, char **argv);
