@@ -59,16 +59,6 @@ fwselAddf(GPtrArray *list, const char *fmt, ...)
 }
 
 
-static void
-fwselTakeNotes(GPtrArray *to, GPtrArray *from)
-{
-    guint i;
-
-    for (i = 0; from && i < from->len; i++)
-        g_ptr_array_add(to, g_strdup(g_ptr_array_index(from, i)));
-}
-
-
 static const char *
 fwselOr(const char *s, const char *fallback)
 {
@@ -418,6 +408,30 @@ fwselPreserveCheckVarstore(fwselHost *host,
 }
 
 
+/* Runs the selection for @dom and makes its result the definition of
+ * @pres, in pinned form, the selection's notes first.  @chosen (may be
+ * NULL) receives the descriptor chosen. */
+static int
+fwselPreserveTakeSelection(fwselHost *host,
+                           const fwselCatalog *catalog,
+                           const fwselDomain *dom,
+                           fwselPreservation *pres,
+                           const fwselDescriptor **chosen,
+                           GError **error)
+{
+    g_autoptr(fwselSelection) sel = NULL;
+
+    if (!(sel = fwselSelect(host, catalog, dom, error)))
+        return -1;
+    if (chosen)
+        *chosen = sel->chosen;
+    g_ptr_array_extend_and_steal(pres->notes, g_steal_pointer(&sel->notes));
+    pres->dom = g_steal_pointer(&sel->dom);
+    fwselPinnedForm(pres->dom);
+    return 0;
+}
+
+
 /* Selection from scratch for the new definition; the varstore keeps its
  * place when it can. */
 static int
@@ -428,16 +442,12 @@ fwselPreserveReselect(fwselHost *host,
                       fwselPreservation *pres,
                       GError **error)
 {
-    g_autoptr(fwselSelection) sel = NULL;
     fwselNvram *nvram;
 
-    if (!(sel = fwselSelect(host, catalog, requested, error)))
+    if (fwselPreserveTakeSelection(host, catalog, requested, pres, &pres->chosen, error) < 0)
         return -1;
 
     pres->outcome = FWSEL_PRESERVE_RESELECTED;
-    pres->chosen = sel->chosen;
-    fwselTakeNotes(pres->notes, sel->notes);
-    pres->dom = g_steal_pointer(&sel->dom);
     nvram = &pres->dom->nvram;
 
     if (!requested->nvram.path && existing->nvram.path && existing->nvram.source != FWSEL_NVRAM_SOURCE_NETWORK &&
@@ -455,7 +465,6 @@ fwselPreserveReselect(fwselHost *host,
         }
     }
 
-    fwselPinnedForm(pres->dom);
     fwselPreserveCheckVarstore(host, catalog, existing, pres);
     return 0;
 }
@@ -471,7 +480,7 @@ fwselPreserveKeep(fwselHost *host,
                   GError **error)
 {
     g_autoptr(fwselDomain) keep = fwselDomainCopy(requested);
-    g_autoptr(fwselSelection) sel = NULL;
+    const fwselDescriptor *chosen = NULL;
 
     fwselPinnedForm(keep);
     fwselCopyLoader(&keep->loader, &existing->loader);
@@ -482,16 +491,12 @@ fwselPreserveKeep(fwselHost *host,
 
     /* completes what the existing definition left implicit (a template
      * libvirt looks up at start, formats) without choosing anything */
-    if (!(sel = fwselSelect(host, catalog, keep, error)))
+    if (fwselPreserveTakeSelection(host, catalog, keep, pres, &chosen, error) < 0)
         return -1;
 
     pres->outcome = FWSEL_PRESERVE_KEPT;
     if (!pres->chosen)
-        pres->chosen = sel->chosen;
-    fwselTakeNotes(pres->notes, sel->notes);
-    pres->dom = g_steal_pointer(&sel->dom);
-    /* selection may record the build as an automatic choice again */
-    fwselPinnedForm(pres->dom);
+        pres->chosen = chosen;
     return 0;
 }
 
@@ -538,17 +543,12 @@ fwselPreserve(fwselHost *host,
     }
 
     if (!fwselRequestsLoader(requested)) {
-        g_autoptr(fwselSelection) sel = NULL;
-
-        if (!(sel = fwselSelect(host, catalog, requested, error)))
-            return NULL;
-        pres->outcome = FWSEL_PRESERVE_NONE;
-        fwselTakeNotes(pres->notes, sel->notes);
-        pres->dom = g_steal_pointer(&sel->dom);
         /* firmware='bios': the ROM a descriptor names, or QEMU's own BIOS;
          * libvirt 9.0.0 refuses to start firmware='bios' without a
          * descriptor for it */
-        fwselPinnedForm(pres->dom);
+        if (fwselPreserveTakeSelection(host, catalog, requested, pres, NULL, error) < 0)
+            return NULL;
+        pres->outcome = FWSEL_PRESERVE_NONE;
         if (existing->loader.path)
             fwselAddf(pres->notes,
                       "NEW asks for no UEFI firmware: the existing loader %s is not carried over",
@@ -724,7 +724,6 @@ fwselMigrateRemap(fwselHost *host,
     g_autoptr(fwselDomain) role = NULL;
     g_autoptr(fwselMatch) match = NULL;
     g_autoptr(fwselDomain) pinned = NULL;
-    g_autoptr(fwselSelection) sel = NULL;
     g_autofree char *roleText = NULL;
     const fwselDescriptor *chosen;
 
@@ -753,14 +752,11 @@ fwselMigrateRemap(fwselHost *host,
     pinned->loader.path = g_strdup(fwselDescriptorCodeFile(chosen));
     g_free(pinned->nvram.templatePath);
     pinned->nvram.templatePath = g_strdup(fwselDescriptorTemplateFile(chosen));
-    if (!(sel = fwselSelect(host, catalog, pinned, error)))
+    if (fwselPreserveTakeSelection(host, catalog, pinned, pres, NULL, error) < 0)
         return -1;
 
     pres->outcome = FWSEL_PRESERVE_REMAPPED;
     pres->chosen = chosen;
-    pres->dom = g_steal_pointer(&sel->dom);
-    fwselPinnedForm(pres->dom);
-    fwselTakeNotes(pres->notes, sel->notes);
 
     roleText = fwselDescribeRole(chosen);
     fwselAddf(pres->notes, "%s does not exist on this host: using %s instead (same role: %s)",
@@ -806,7 +802,7 @@ fwselMigratePin(fwselHost *host,
 
         if (!(sel = fwselSelect(host, catalog, incoming, error)))
             return NULL;
-        fwselTakeNotes(pres->notes, sel->notes);
+        g_ptr_array_extend_and_steal(pres->notes, g_steal_pointer(&sel->notes));
         pres->chosen = sel->chosen;
         pres->dom = g_steal_pointer(&sel->dom);
         if (incoming->firmware == FWSEL_FIRMWARE_NONE) {
