@@ -546,10 +546,12 @@ fwselPreserve(fwselHost *host,
         /* firmware='bios': the ROM a descriptor names, or QEMU's own BIOS;
          * libvirt 9.0.0 refuses to start firmware='bios' without a
          * descriptor for it */
-        if (fwselPreserveTakeSelection(host, catalog, requested, pres, NULL, error) < 0)
+        if (fwselPreserveTakeSelection(host, catalog, requested, pres, &pres->chosen, error) < 0)
             return NULL;
         pres->outcome = FWSEL_PRESERVE_NONE;
-        if (existing->loader.path)
+        /* (define passes the selection itself as EXISTING: same loader) */
+        if (existing->loader.path &&
+            g_strcmp0(existing->loader.path, pres->dom->loader.path) != 0)
             fwselAddf(pres->notes,
                       "NEW asks for no UEFI firmware: the existing loader %s is not carried over",
                       existing->loader.path);
