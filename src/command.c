@@ -196,19 +196,6 @@ fwselCommandRefusal(const fwselDomain *dom, const char *machine)
 }
 
 
-/* The machine type libvirt puts first on -machine */
-static const char *
-fwselCommandMachine(fwselHost *host, const fwselDomain *dom, GError **error)
-{
-    const char *machine = fwselHostResolveMachine(host, dom->arch, dom->machine);
-
-    if (!machine)
-        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_VALIDATE,
-                    "no machine type for %s: name one in <os><type machine=...>", dom->arch);
-    return machine;
-}
-
-
 static void
 fwselCommandAddPflash(fwselCommand *cmd, GString *machineOpt)
 {
@@ -297,7 +284,7 @@ fwselCommandCompatNotes(fwselCommand *cmd, const fwselDomain *requested)
 
 
 static fwselCommand *
-fwselCommandBuildInternal(fwselHost *host,
+fwselCommandBuildInternal(const char *machine,
                           const fwselDomain *requested,
                           const fwselDomain *filled,
                           GError **error)
@@ -305,14 +292,16 @@ fwselCommandBuildInternal(fwselHost *host,
     g_autoptr(fwselCommand) cmd = fwselCommandNew();
     g_autoptr(GString) machineOpt = NULL;
     g_autofree char *refusal = NULL;
-    const char *machine;
     const fwselDomain *dom;
 
     cmd->dom = fwselDomainCopy(filled);
     dom = cmd->dom;
 
-    if (!(machine = fwselCommandMachine(host, dom, error)))
+    if (!machine) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_VALIDATE,
+                    "no machine type for %s: name one in <os><type machine=...>", dom->arch);
         return NULL;
+    }
     if ((refusal = fwselCommandRefusal(dom, machine))) {
         g_set_error_literal(error, FWSEL_ERROR, FWSEL_ERROR_VALIDATE, refusal);
         return NULL;
@@ -340,46 +329,30 @@ fwselCommandBuildInternal(fwselHost *host,
 
 /**
  * fwselCommandBuild:
- * @dom: the domain as written (it goes through fwselSelect first)
+ * @req: the domain as written
+ * @result: its evaluation
  *
- * Selects firmware for @dom and returns the firmware arguments libvirt
- * 9.0.0 gives QEMU for the result.  Selection notes come first in
- * cmd->notes.
+ * The firmware arguments libvirt 9.0.0 gives QEMU for the filled domain.
+ * Selection notes come first in cmd->notes.
  */
 fwselCommand *
-fwselCommandBuild(fwselHost *host,
-                  const fwselCatalog *catalog,
-                  const fwselDomain *dom,
+fwselCommandBuild(const fwselRequest *req,
+                  const fwselResult *result,
                   GError **error)
 {
-    g_autoptr(fwselSelection) sel = NULL;
     g_autoptr(fwselCommand) cmd = NULL;
     guint i;
 
-    if (!(sel = fwselSelect(host, catalog, dom, error)))
+    if (fwselResultFailed(result)) {
+        fwselResultToError(result, error);
         return NULL;
-    if (!(cmd = fwselCommandBuildInternal(host, dom, sel->dom, error)))
+    }
+    if (!(cmd = fwselCommandBuildInternal(req->machine, req->dom, result->dom, error)))
         return NULL;
 
-    for (i = 0; i < sel->notes->len; i++)
-        g_ptr_array_insert(cmd->notes, i, g_strdup(g_ptr_array_index(sel->notes, i)));
+    for (i = 0; i < result->notes->len; i++)
+        g_ptr_array_insert(cmd->notes, i, g_strdup(g_ptr_array_index(result->notes, i)));
     return g_steal_pointer(&cmd);
-}
-
-
-/**
- * fwselCommandBuildFilled:
- * @filled: a firmware slice that already went through selection (for
- *          example the live XML of a running domain)
- *
- * The firmware arguments for @filled, without selecting anything.
- */
-fwselCommand *
-fwselCommandBuildFilled(fwselHost *host,
-                        const fwselDomain *filled,
-                        GError **error)
-{
-    return fwselCommandBuildInternal(host, NULL, filled, error);
 }
 
 

@@ -639,35 +639,6 @@ fwselDescriptorParse(const char *path,
 }
 
 
-/**
- * fwselDescriptorLoad:
- * @root: directory standing in for "/", or NULL
- * @path: the descriptor, as the host sees it
- */
-fwselDescriptor *
-fwselDescriptorLoad(const char *root,
-                    const char *path,
-                    GError **error)
-{
-    g_autofree char *onDisk = fwselPathUnderRoot(root, path);
-    g_autofree char *text = NULL;
-    g_autoptr(GError) err = NULL;
-    gsize length;
-
-    if (fwselFileReadBounded(onDisk, FWSEL_MAX_INPUT_SIZE, &text, &length, &err) < 0) {
-        /* name the file as the host sees it, not its place under root */
-        const char *msg = err->message;
-
-        if (g_str_has_prefix(msg, onDisk) && msg[strlen(onDisk)] == ':')
-            msg += strlen(onDisk) + 2;
-        g_set_error(error, FWSEL_ERROR, err->code, "%s: (file): %s", path, msg);
-        return NULL;
-    }
-
-    return fwselDescriptorParse(path, text, length, error);
-}
-
-
 /* The file QEMU runs: the flash executable, or the memory, kernel or IGVM
  * image */
 const char *

@@ -23,7 +23,7 @@ fwselDriftFree(fwselDrift *drift)
 {
     if (!drift)
         return;
-    fwselSelectionFree(drift->fresh);
+    fwselResultFree(drift->fresh);
     fwselDomainFree(drift->request);
     g_free(drift->summary);
     g_free(drift);
@@ -71,6 +71,20 @@ fwselDriftInferRequest(const fwselDomain *current, const fwselDescriptor *desc)
 }
 
 
+static bool
+fwselDriftSameFile(const fwselCatalog *catalog,
+                   const fwselRequest *const *known,
+                   const char *a,
+                   const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return g_str_equal(a, b) ||
+           fwselPathFactSameFile(fwselRequestFact(catalog, known, 2, a),
+                                 fwselRequestFact(catalog, known, 2, b));
+}
+
+
 /**
  * fwselDriftCheck:
  * @current: the firmware the domain runs with (live XML of a running
@@ -81,18 +95,23 @@ fwselDriftInferRequest(const fwselDomain *current, const fwselDescriptor *desc)
  * domain stands for, compared with the loader and template it has.
  */
 fwselDrift *
-fwselDriftCheck(fwselHost *host,
-                const fwselCatalog *catalog,
-                const fwselDomain *current,
-                const fwselDomain *persistent,
+fwselDriftCheck(const fwselCatalog *catalog,
+                const fwselRequest *currentReq,
+                const fwselRequest *persistentReq,
                 GError **error)
 {
     g_autoptr(fwselDrift) drift = g_new0(fwselDrift, 1);
+    const fwselRequest *known[] = { currentReq, persistentReq };
+    const fwselDomain *current = currentReq->dom;
+    const fwselDomain *persistent = persistentReq->dom;
     const char *name = persistent->name ? persistent->name : "(unnamed)";
+    const fwselEntry *currentEntry;
+    g_autoptr(fwselRequest) request = NULL;
     const fwselDomain *fresh;
     const char *nowName;
 
-    drift->current = fwselCatalogFindByCode(catalog, host->root, current->loader.path);
+    currentEntry = fwselCatalogFindByCode(catalog, current->loader.path, &currentReq->loaderFile);
+    drift->current = currentEntry ? currentEntry->desc : NULL;
 
     if (persistent->firmware != FWSEL_FIRMWARE_NONE) {
         drift->request = fwselDomainCopy(persistent);
@@ -113,8 +132,12 @@ fwselDriftCheck(fwselHost *host,
     /* drift is about the firmware files, not where this domain's
      * varstore lives */
     g_clear_pointer(&drift->request->nvram.path, g_free);
-    if (!(drift->fresh = fwselSelect(host, catalog, drift->request, error)))
+    request = fwselRequestDerive(catalog, drift->request, persistentReq, known, G_N_ELEMENTS(known));
+    drift->fresh = fwselEvaluate(catalog, request);
+    if (fwselResultFailed(drift->fresh)) {
+        fwselResultToError(drift->fresh, error);
         return NULL;
+    }
     fresh = drift->fresh->dom;
     nowName = drift->fresh->chosen ? drift->fresh->chosen->name : "no descriptor";
 
@@ -124,9 +147,9 @@ fwselDriftCheck(fwselHost *host,
                                          "start; today that is %s (%s)",
                                          name, fresh->loader.path ? fresh->loader.path : "QEMU's default",
                                          nowName);
-    } else if (fwselPathSameFile(host->root, current->loader.path, fresh->loader.path) &&
+    } else if (fwselDriftSameFile(catalog, known, current->loader.path, fresh->loader.path) &&
                (!current->nvram.templatePath || !fresh->nvram.templatePath ||
-                fwselPathSameFile(host->root, current->nvram.templatePath,
+                fwselDriftSameFile(catalog, known, current->nvram.templatePath,
                                    fresh->nvram.templatePath))) {
         drift->state = FWSEL_DRIFT_NONE;
         drift->summary = g_strdup_printf("%s: no drift: %s (%s) is still what this host selects",

@@ -1,10 +1,15 @@
 /*
- * fill.c: definition-time validation and completion of a domain's firmware
+ * fill.c: complete a domain's firmware once it is chosen, and write the
+ * result out in the form asked for
  *
- * The result is what libvirt's persistent definition holds after
- * "virsh define" on a current libvirt: explicit loader and varstore
- * paths, formats, the firmware features of the chosen build and SMM when
- * the build needs it.
+ * Filling is what libvirt does to the definition after selection: the
+ * loader (path, type, readonly, secure, stateless, format), the varstore
+ * template and its format, the varstore path, and SMM when the build
+ * needs it.  The filled slice is neutral about how selection is recorded;
+ * fwselFillRender writes it as libvirt records an automatic selection, or
+ * pinned with automatic selection switched off.
+ *
+ * Everything here is pure: no file is read.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -13,19 +18,6 @@
 
 #include "fwsel-fill.h"
 #include "fwsel-util.h"
-
-
-void
-fwselSelectionFree(fwselSelection *sel)
-{
-    if (!sel)
-        return;
-    fwselDomainFree(sel->dom);
-    fwselMatchFree(sel->match);
-    if (sel->notes)
-        g_ptr_array_unref(sel->notes);
-    g_free(sel);
-}
 
 
 static int G_GNUC_PRINTF(2, 3)
@@ -125,13 +117,27 @@ fwselDomainValidate(const fwselDomain *dom, GError **error)
 
 
 /**
+ * fwselLoaderEffectiveType:
+ *
+ * The loader type libvirt acts on: a loader path without a type is a ROM.
+ */
+fwselLoaderType
+fwselLoaderEffectiveType(const fwselLoader *loader)
+{
+    if (loader->present && loader->path && loader->type == FWSEL_LOADER_TYPE_NONE)
+        return FWSEL_LOADER_TYPE_ROM;
+    return loader->type;
+}
+
+
+/**
  * fwselNvramDefaultPath:
  *
  * <nvram dir>/<name>_VARS.<ext>: ".qcow2" for qcow2; for raw ".raw" when
  * the template uses that extension (recent aarch64 builds), else ".fd".
  */
 char *
-fwselNvramDefaultPath(const fwselHost *host,
+fwselNvramDefaultPath(const char *nvramDir,
                       const fwselDomain *dom,
                       GError **error)
 {
@@ -147,7 +153,7 @@ fwselNvramDefaultPath(const fwselHost *host,
         g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_UNSAFE,
                     "domain name '%s' cannot name a file in %s: it is empty, contains "
                     "'/', is '.' or '..', or is longer than 240 bytes",
-                    dom->name, host->nvramDir);
+                    dom->name, nvramDir);
         return NULL;
     }
 
@@ -157,13 +163,17 @@ fwselNvramDefaultPath(const fwselHost *host,
         ext = ".raw";
 
     file = g_strdup_printf("%s_VARS%s", dom->name, ext);
-    return fwselPathJoin(host->nvramDir, file);
+    return fwselPathJoin(nvramDir, file);
 }
 
 
-/* A varstore is needed by a read-only split pflash loader */
-static bool
-fwselNeedsVarstore(const fwselDomain *dom)
+/**
+ * fwselDomainNeedsVarstore:
+ *
+ * A varstore is needed by a read-only split pflash loader.
+ */
+bool
+fwselDomainNeedsVarstore(const fwselDomain *dom)
 {
     return dom->loader.present &&
            dom->loader.type == FWSEL_LOADER_TYPE_PFLASH &&
@@ -172,10 +182,18 @@ fwselNeedsVarstore(const fwselDomain *dom)
 }
 
 
-static int
-fwselEnsureNvram(const fwselHost *host, fwselDomain *dom, GError **error)
+/**
+ * fwselFillVarstore:
+ *
+ * Gives a domain that needs a varstore its <nvram>, with the default
+ * path under the host's NVRAM directory when it names none.
+ */
+int
+fwselFillVarstore(const fwselHostSettings *settings,
+                  fwselDomain *dom,
+                  GError **error)
 {
-    if (!fwselNeedsVarstore(dom))
+    if (!fwselDomainNeedsVarstore(dom))
         return 0;
 
     dom->nvram.present = true;
@@ -184,15 +202,20 @@ fwselEnsureNvram(const fwselHost *host, fwselDomain *dom, GError **error)
     if (dom->nvram.path || dom->nvram.source == FWSEL_NVRAM_SOURCE_NETWORK)
         return 0;
 
-    if (!(dom->nvram.path = fwselNvramDefaultPath(host, dom, error)))
+    if (!(dom->nvram.path = fwselNvramDefaultPath(settings->nvramDir, dom, error)))
         return -1;
     return 0;
 }
 
 
-/* Fill the loader (and its companions) from the chosen descriptor */
-static void
-fwselApplyDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
+/**
+ * fwselFillFromDescriptor:
+ *
+ * The loader (and its companions) from the chosen descriptor.  A path
+ * the user wrote stays as written: it names the same file.
+ */
+void
+fwselFillFromDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
 {
     fwselLoader *loader = &dom->loader;
 
@@ -205,7 +228,6 @@ fwselApplyDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
                                                                    : FWSEL_TRISTATE_YES;
         if (desc->mode == FWSEL_FLASH_MODE_STATELESS)
             loader->stateless = FWSEL_TRISTATE_YES;
-        /* a path the user wrote stays as written: it names the same file */
         if (!loader->path)
             loader->path = g_strdup(desc->executable.filename);
 
@@ -242,43 +264,6 @@ fwselApplyDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
         dom->smm = FWSEL_TRISTATE_YES;
         loader->secure = FWSEL_TRISTATE_YES;
     }
-
-    /* A hand-written pflash loader that a descriptor describes becomes an
-     * automatic selection pinned to that build, as libvirt records it */
-    if (dom->firmware == FWSEL_FIRMWARE_NONE &&
-        loader->type == FWSEL_LOADER_TYPE_PFLASH &&
-        fwselDescriptorHasInterface(desc, FWSEL_INTERFACE_UEFI))
-        dom->firmware = FWSEL_FIRMWARE_EFI;
-
-    /* Record what the chosen build is, so a later selection (or a reader)
-     * knows.  Only automatic selection may carry these. */
-    if (dom->firmware != FWSEL_FIRMWARE_NONE) {
-        dom->hasFirmwareFeatures = true;
-        dom->secureBoot = fwselDescriptorHasFeature(desc, FWSEL_FEATURE_SECURE_BOOT)
-                          ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
-        dom->enrolledKeys = fwselDescriptorHasFeature(desc, FWSEL_FEATURE_ENROLLED_KEYS)
-                            ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
-        /* a varstore fwsel cannot see (network) may hold any keys; a
-         * combined image carries its variables, so the build says */
-        if (fwselDescriptorIsSplit(desc) && !dom->nvram.templatePath)
-            dom->enrolledKeys = FWSEL_TRISTATE_ABSENT;
-    }
-}
-
-
-/* Any descriptor file (parsed or not, but not an empty mask)? */
-static bool
-fwselCatalogHasDescriptors(const fwselCatalog *catalog)
-{
-    size_t i;
-
-    for (i = 0; i < catalog->nentries; i++) {
-        fwselEntryState state = catalog->entries[i]->state;
-
-        if (state == FWSEL_ENTRY_ACTIVE || state == FWSEL_ENTRY_INVALID)
-            return true;
-    }
-    return false;
 }
 
 
@@ -286,48 +271,47 @@ fwselCatalogHasDescriptors(const fwselCatalog *catalog)
  * describes: libvirt's built-in list, or qemu.conf's.  Like libvirt,
  * a list set in qemu.conf is ignored while descriptor files exist. */
 static const char *
-fwselLegacyTemplate(const fwselHost *host,
-                    const fwselCatalog *catalog,
+fwselLegacyTemplate(const fwselCatalog *catalog,
+                    const fwselRequest *req,
                     const char *loaderPath,
                     GPtrArray *notes)
 {
-    g_autofree char *wanted = NULL;
+    const fwselHostSettings *settings = &catalog->settings;
     size_t i;
 
-    if (host->nvramPairsFromConf && fwselCatalogHasDescriptors(catalog)) {
+    if (settings->nvramPairsFromConf && fwselCatalogHasDescriptors(catalog)) {
         g_ptr_array_add(notes,
                         g_strdup_printf("%s sets an nvram list, but firmware descriptors "
                                         "exist: libvirt ignores the list then, and so does "
-                                        "fwsel", host->qemuConfPath));
+                                        "fwsel", settings->qemuConfPath));
         return NULL;
     }
 
-    for (i = 0; i < host->nnvramPairs; i++) {
-        if (g_str_equal(host->nvramPairs[i].loader, loaderPath))
-            return host->nvramPairs[i].nvram;
+    for (i = 0; i < settings->nnvramPairs; i++) {
+        if (g_str_equal(settings->nvramPairs[i].loader, loaderPath))
+            return settings->nvramPairs[i].nvram;
     }
-
-    if (fwselPathResolve(host->root, loaderPath, &wanted, NULL) < 0)
-        return NULL;
-    for (i = 0; i < host->nnvramPairs; i++) {
-        g_autofree char *have = NULL;
-
-        if (fwselPathResolve(host->root, host->nvramPairs[i].loader, &have, NULL) == 0 &&
-            g_str_equal(have, wanted))
-            return host->nvramPairs[i].nvram;
+    for (i = 0; i < settings->nnvramPairs; i++) {
+        if (fwselPathFactSameFile(fwselCatalogFile(catalog, settings->nvramPairs[i].loader),
+                                  &req->loaderFile))
+            return settings->nvramPairs[i].nvram;
     }
     return NULL;
 }
 
 
-/* A hand-written pflash loader that no descriptor describes: the
+/**
+ * fwselFillUndescribed:
+ *
+ * A hand-written pflash loader that no descriptor describes: the
  * template may come from the nvram list, and the loader is taken to be
- * raw, as libvirt does. */
-static void
-fwselFillLegacy(const fwselHost *host,
-                const fwselCatalog *catalog,
-                fwselDomain *dom,
-                GPtrArray *notes)
+ * raw, as libvirt does.
+ */
+void
+fwselFillUndescribed(const fwselCatalog *catalog,
+                     const fwselRequest *req,
+                     fwselDomain *dom,
+                     GPtrArray *notes)
 {
     fwselLoader *loader = &dom->loader;
     const char *tmpl = NULL;
@@ -336,7 +320,7 @@ fwselFillLegacy(const fwselHost *host,
         loader->readonly != FWSEL_TRISTATE_NO &&
         loader->stateless != FWSEL_TRISTATE_YES &&
         (loader->format == FWSEL_FORMAT_NONE || loader->format == FWSEL_FORMAT_RAW))
-        tmpl = fwselLegacyTemplate(host, catalog, loader->path, notes);
+        tmpl = fwselLegacyTemplate(catalog, req, loader->path, notes);
 
     if (tmpl) {
         loader->readonly = FWSEL_TRISTATE_YES;
@@ -370,127 +354,61 @@ fwselFillLegacy(const fwselHost *host,
 }
 
 
-/* The request in a few words, for the no-match error */
-static char *
-fwselDescribeRequest(const fwselDomain *dom, const char *machine)
+/* The chosen build's features, as libvirt records them beside an
+ * automatic selection */
+static void
+fwselRenderFeatures(fwselDomain *dom, const fwselDescriptor *desc)
 {
-    g_autoptr(GString) out = g_string_new(NULL);
-    const fwselLoader *loader = &dom->loader;
-    const fwselNvram *nvram = &dom->nvram;
-
-    g_string_append_printf(out, "firmware='%s' on %s %s",
-                           fwselFirmwareTypeToString(dom->firmware),
-                           dom->arch, machine ? machine : "(no machine type)");
-    if (dom->secureBoot)
-        g_string_append_printf(out, ", secure-boot %s",
-                               dom->secureBoot == FWSEL_TRISTATE_YES ? "required" : "refused");
-    if (dom->enrolledKeys)
-        g_string_append_printf(out, ", enrolled-keys %s",
-                               dom->enrolledKeys == FWSEL_TRISTATE_YES ? "required" : "refused");
-    if (loader->type)
-        g_string_append_printf(out, ", %s loader", fwselLoaderTypeTypeToString(loader->type));
-    if (loader->path)
-        g_string_append_printf(out, ", loader %s", loader->path);
-    if (loader->format)
-        g_string_append_printf(out, ", %s loader", fwselFormatTypeToString(loader->format));
-    if (loader->readonly == FWSEL_TRISTATE_NO)
-        g_string_append(out, ", read-write loader");
-    if (loader->stateless)
-        g_string_append(out, loader->stateless == FWSEL_TRISTATE_YES ? ", stateless"
-                                                                      : ", with varstore");
-    if (loader->secure)
-        g_string_append_printf(out, ", loader secure='%s'",
-                               fwselTristateTypeToString(loader->secure));
-    if (nvram->templatePath)
-        g_string_append_printf(out, ", varstore template %s", nvram->templatePath);
-    if (nvram->templateFormat || nvram->format)
-        g_string_append_printf(out, ", %s varstore",
-                               fwselFormatTypeToString(nvram->templateFormat ? nvram->templateFormat
-                                                                             : nvram->format));
-    if (dom->smm == FWSEL_TRISTATE_NO)
-        g_string_append(out, ", SMM off");
-    if (dom->pmS3 == FWSEL_TRISTATE_YES)
-        g_string_append(out, ", suspend-to-mem");
-    if (dom->pmS4 == FWSEL_TRISTATE_YES)
-        g_string_append(out, ", suspend-to-disk");
-    if (dom->launchSecurity == FWSEL_LAUNCH_SECURITY_SEV && (dom->sevPolicy & FWSEL_SEV_POLICY_ES))
-        g_string_append(out, ", launch security sev (SEV-ES policy)");
-    else if (dom->launchSecurity)
-        g_string_append_printf(out, ", launch security %s",
-                               fwselLaunchSecurityTypeToString(dom->launchSecurity));
-    return g_string_free(g_steal_pointer(&out), FALSE);
-}
-
-
-static bool
-fwselArchHasBuiltinBIOS(const char *arch)
-{
-    return g_str_equal(arch, "x86_64") || g_str_equal(arch, "i686");
+    dom->hasFirmwareFeatures = true;
+    dom->secureBoot = fwselDescriptorHasFeature(desc, FWSEL_FEATURE_SECURE_BOOT)
+                      ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
+    dom->enrolledKeys = fwselDescriptorHasFeature(desc, FWSEL_FEATURE_ENROLLED_KEYS)
+                        ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
+    /* a varstore fwsel cannot see (network) may hold any keys; a
+     * combined image carries its variables, so the build says */
+    if (fwselDescriptorIsSplit(desc) && !dom->nvram.templatePath)
+        dom->enrolledKeys = FWSEL_TRISTATE_ABSENT;
 }
 
 
 /**
- * fwselSelect:
+ * fwselFillRender:
+ * @filled: a filled slice (fwselResult's dom)
+ * @chosen: the descriptor it came from, or NULL
  *
- * Validates @dom, matches it against @catalog and returns the completed
- * firmware slice.  Fails with FWSEL_ERROR_VALIDATE for a contradictory
- * request and FWSEL_ERROR_NOMATCH (listing every descriptor's verdict)
- * when automatic selection finds nothing.
+ * The slice as it is written into a definition in @form.
  */
-fwselSelection *
-fwselSelect(fwselHost *host,
-            const fwselCatalog *catalog,
-            const fwselDomain *dom,
-            GError **error)
+fwselDomain *
+fwselFillRender(const fwselDomain *filled,
+                const fwselDescriptor *chosen,
+                fwselForm form)
 {
-    g_autoptr(fwselSelection) sel = g_new0(fwselSelection, 1);
-    bool autoSelection = dom->firmware != FWSEL_FIRMWARE_NONE;
-    fwselDomain *out;
+    fwselDomain *dom = fwselDomainCopy(filled);
 
-    if (fwselDomainValidate(dom, error) < 0)
-        return NULL;
+    switch (form) {
+    case FWSEL_FORM_RECORDED:
+        if (!chosen)
+            break;
+        /* A hand-written pflash loader that a descriptor describes
+         * becomes an automatic selection pinned to that build */
+        if (dom->firmware == FWSEL_FIRMWARE_NONE &&
+            dom->loader.type == FWSEL_LOADER_TYPE_PFLASH &&
+            fwselDescriptorHasInterface(chosen, FWSEL_INTERFACE_UEFI))
+            dom->firmware = FWSEL_FIRMWARE_EFI;
+        if (dom->firmware != FWSEL_FIRMWARE_NONE)
+            fwselRenderFeatures(dom, chosen);
+        break;
 
-    sel->dom = out = fwselDomainCopy(dom);
-    sel->notes = g_ptr_array_new_with_free_func(g_free);
+    case FWSEL_FORM_PINNED:
+        dom->firmware = FWSEL_FIRMWARE_NONE;
+        dom->hasFirmwareFeatures = false;
+        dom->secureBoot = FWSEL_TRISTATE_ABSENT;
+        dom->enrolledKeys = FWSEL_TRISTATE_ABSENT;
+        dom->loader.type = fwselLoaderEffectiveType(&dom->loader);
+        break;
 
-    /* libvirt reads a hand-written loader path without a type as a ROM */
-    if (!autoSelection && out->loader.path && !out->loader.type)
-        out->loader.type = FWSEL_LOADER_TYPE_ROM;
-
-    /* Without auto-selection only a hand-written pflash loader needs
-     * anything: BIOS and ROM loaders are complete as they are. */
-    if (!autoSelection &&
-        (!out->loader.present || out->loader.type != FWSEL_LOADER_TYPE_PFLASH))
-        return g_steal_pointer(&sel);
-
-    sel->match = fwselMatchDomain(host, catalog, dom);
-    sel->chosen = sel->match->chosen;
-
-    if (sel->chosen) {
-        fwselApplyDescriptor(out, sel->chosen);
-    } else if (autoSelection) {
-        g_autofree char *request = fwselDescribeRequest(dom, sel->match->machine);
-        g_autofree char *reasons = fwselMatchFormatReasons(sel->match, "  ");
-
-        if (dom->firmware == FWSEL_FIRMWARE_BIOS && !dom->loader.present &&
-            fwselArchHasBuiltinBIOS(dom->arch)) {
-            g_ptr_array_add(sel->notes,
-                            g_strdup("no descriptor offers bios firmware; QEMU's built-in "
-                                     "BIOS will be used"));
-            return g_steal_pointer(&sel);
-        }
-
-        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_NOMATCH,
-                    "no firmware satisfies %s; every descriptor was rejected:\n%s",
-                    request, reasons);
-        g_strchomp((*error)->message);
-        return NULL;
-    } else {
-        fwselFillLegacy(host, catalog, out, sel->notes);
+    case FWSEL_FORM_LAST:
+        break;
     }
-
-    if (fwselEnsureNvram(host, out, error) < 0)
-        return NULL;
-
-    return g_steal_pointer(&sel);
+    return dom;
 }

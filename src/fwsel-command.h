@@ -7,7 +7,7 @@
 
 #pragma once
 
-#include "fwsel-fill.h"
+#include "fwsel-evaluate.h"
 
 G_BEGIN_DECLS
 
@@ -29,14 +29,9 @@ struct _fwselCommand {
 void fwselCommandFree(fwselCommand *cmd);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselCommand, fwselCommandFree);
 
-fwselCommand *fwselCommandBuild(fwselHost *host,
-                                const fwselCatalog *catalog,
-                                const fwselDomain *dom,
+fwselCommand *fwselCommandBuild(const fwselRequest *req,
+                                const fwselResult *result,
                                 GError **error);
-
-fwselCommand *fwselCommandBuildFilled(fwselHost *host,
-                                      const fwselDomain *filled,
-                                      GError **error);
 
 char *fwselCommandFormat(const fwselCommand *cmd);
 

@@ -49,10 +49,6 @@ fwselDescriptor *fwselDescriptorParse(const char *path,
                                       gsize length,
                                       GError **error);
 
-fwselDescriptor *fwselDescriptorLoad(const char *root,
-                                     const char *path,
-                                     GError **error);
-
 const char *fwselDescriptorCodeFile(const fwselDescriptor *desc);
 const char *fwselDescriptorTemplateFile(const fwselDescriptor *desc);
 bool fwselDescriptorIsSplit(const fwselDescriptor *desc);

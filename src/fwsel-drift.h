@@ -25,7 +25,7 @@ typedef struct _fwselDrift fwselDrift;
 struct _fwselDrift {
     fwselDriftState state;
     const fwselDescriptor *current;     /* describes the domain's loader, or NULL */
-    fwselSelection *fresh;              /* what selection gives today, or NULL */
+    fwselResult *fresh;                 /* what selection gives today, or NULL */
     fwselDomain *request;               /* the request that was selected for */
     char *summary;                      /* one line for the user */
 };
@@ -33,10 +33,9 @@ struct _fwselDrift {
 void fwselDriftFree(fwselDrift *drift);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselDrift, fwselDriftFree);
 
-fwselDrift *fwselDriftCheck(fwselHost *host,
-                            const fwselCatalog *catalog,
-                            const fwselDomain *current,
-                            const fwselDomain *persistent,
+fwselDrift *fwselDriftCheck(const fwselCatalog *catalog,
+                            const fwselRequest *current,
+                            const fwselRequest *persistent,
                             GError **error);
 
 G_END_DECLS

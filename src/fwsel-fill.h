@@ -1,36 +1,49 @@
 /*
  * fwsel-fill.h: complete a domain's firmware configuration the way libvirt
- * does when a domain is defined
+ * does once firmware is chosen, and write it out in the form asked for
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #pragma once
 
-#include "fwsel-match.h"
+#include "fwsel-evaluate.h"
 
 G_BEGIN_DECLS
 
-typedef struct _fwselSelection fwselSelection;
-struct _fwselSelection {
-    fwselDomain *dom;               /* the completed firmware slice */
-    fwselMatch *match;              /* verdicts; NULL when nothing was matched */
-    const fwselDescriptor *chosen;  /* NULL: legacy or nothing to select */
-    GPtrArray *notes;               /* char *: things the user should know */
-};
+/* How a filled slice is written into a definition */
+typedef enum {
+    /* as libvirt records it: an automatic selection keeps firmware= and
+     * gets the chosen build's features; a hand-written pflash loader that
+     * a descriptor describes becomes such a selection */
+    FWSEL_FORM_RECORDED = 0,
+    /* pinned: explicit loader and varstore, automatic selection off (no
+     * firmware=, no <os><firmware>), the loader's type spelled out */
+    FWSEL_FORM_PINNED,
 
-void fwselSelectionFree(fwselSelection *sel);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselSelection, fwselSelectionFree);
+    FWSEL_FORM_LAST
+} fwselForm;
 
 int fwselDomainValidate(const fwselDomain *dom, GError **error);
 
-fwselSelection *fwselSelect(fwselHost *host,
-                            const fwselCatalog *catalog,
+fwselLoaderType fwselLoaderEffectiveType(const fwselLoader *loader);
+bool fwselDomainNeedsVarstore(const fwselDomain *dom);
+
+void fwselFillFromDescriptor(fwselDomain *dom, const fwselDescriptor *desc);
+void fwselFillUndescribed(const fwselCatalog *catalog,
+                          const fwselRequest *req,
+                          fwselDomain *dom,
+                          GPtrArray *notes);
+int fwselFillVarstore(const fwselHostSettings *settings,
+                      fwselDomain *dom,
+                      GError **error);
+
+char *fwselNvramDefaultPath(const char *nvramDir,
                             const fwselDomain *dom,
                             GError **error);
 
-char *fwselNvramDefaultPath(const fwselHost *host,
-                            const fwselDomain *dom,
-                            GError **error);
+fwselDomain *fwselFillRender(const fwselDomain *filled,
+                             const fwselDescriptor *chosen,
+                             fwselForm form);
 
 G_END_DECLS

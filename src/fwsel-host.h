@@ -1,6 +1,6 @@
 /*
- * fwsel-host.h: the host fwsel selects for: where descriptors live, where
- * varstores go, qemu.conf settings and machine type aliases
+ * fwsel-host.h: which host to read and how (options a front end sets),
+ * and the settings read from it (qemu.conf)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -18,21 +18,39 @@ G_BEGIN_DECLS
 #define FWSEL_QEMU_USER "libvirt-qemu"
 #define FWSEL_QEMU_GROUP "libvirt-qemu"
 
+/* Descriptor directories, in increasing precedence */
+#define FWSEL_FIRMWARE_DIRS 3
+
 /* One "CODE:VARS" pair of qemu.conf's nvram list */
 typedef struct {
     char *loader;
     char *nvram;
 } fwselNvramPair;
 
-typedef struct _fwselHost fwselHost;
-struct _fwselHost {
-    char *root;                 /* "/" or a tree standing in for it */
+/* How to read a host: set by a front end before anything is read */
+typedef struct _fwselHostOptions fwselHostOptions;
+struct _fwselHostOptions {
+    char *root;                 /* NULL: the real host */
+    char *userFirmwareDir;      /* session daemons only, else NULL */
+    char *nvramDir;             /* NULL: FWSEL_NVRAM_DIR */
+    GHashTable *aliases;        /* machine type alias -> machine (--machine-alias) */
+    bool probeQemu;             /* may run the host's qemu-system-ARCH */
+};
 
-    /* Descriptor directories in increasing precedence; the last one is
-     * NULL unless the host is a session (unprivileged) daemon. */
-    char *firmwareDirs[3];
+fwselHostOptions *fwselHostOptionsNew(void);
+void fwselHostOptionsFree(fwselHostOptions *opts);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselHostOptions, fwselHostOptionsFree);
 
-    char *nvramDir;             /* where per-domain varstores go */
+int fwselHostOptionsSetRoot(fwselHostOptions *opts, const char *dir, GError **error);
+void fwselHostOptionsSetSession(fwselHostOptions *opts, bool session);
+int fwselHostOptionsSetNvramDir(fwselHostOptions *opts, const char *dir, GError **error);
+int fwselHostOptionsAddMachineAlias(fwselHostOptions *opts, const char *spec, GError **error);
+void fwselHostOptionsSetProbe(fwselHostOptions *opts, bool probe);
+
+/* What the host says about itself, read once */
+typedef struct {
+    char *firmwareDirs[FWSEL_FIRMWARE_DIRS];   /* the last is NULL unless session */
+    char *nvramDir;
     char *qemuConfPath;         /* as the host sees it */
 
     /* Templates for hand-written loaders: libvirt's built-in list, or
@@ -40,35 +58,21 @@ struct _fwselHost {
     size_t nnvramPairs;
     fwselNvramPair *nvramPairs;
     bool nvramPairsFromConf;
+
     char *qemuUser;             /* qemu.conf: user, group */
     char *qemuGroup;
+} fwselHostSettings;
 
-    bool probeQemu;             /* ask qemu-system-ARCH for machine aliases */
-    bool checkFiles;            /* skip descriptors whose files are missing */
+void fwselHostSettingsInit(fwselHostSettings *settings, const fwselHostOptions *opts);
+void fwselHostSettingsClear(fwselHostSettings *settings);
+void fwselHostSettingsClearNvramPairs(fwselHostSettings *settings);
+void fwselHostSettingsAddNvramPair(fwselHostSettings *settings,
+                                   const char *loader,
+                                   const char *nvram);
 
-    GHashTable *userAliases;    /* --machine-alias ALIAS=MACHINE */
-    GHashTable *probed;         /* arch -> GHashTable alias -> machine */
-};
-
-fwselHost *fwselHostNew(const char *root, bool session);
-void fwselHostFree(fwselHost *host);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselHost, fwselHostFree);
-
-int fwselHostSetNvramDir(fwselHost *host, const char *dir, GError **error);
-void fwselHostSetFirmwareDirs(fwselHost *host,
-                              const char *dataDir,
-                              const char *sysconfDir,
-                              const char *userDir);
-void fwselHostClearNvramPairs(fwselHost *host);
-void fwselHostAddNvramPair(fwselHost *host, const char *loader, const char *nvram);
-int fwselHostAddMachineAlias(fwselHost *host, const char *spec, GError **error);
-int fwselHostLoadQemuConf(fwselHost *host, GError **error);
-
-const char *fwselHostResolveMachine(fwselHost *host,
-                                    const char *arch,
-                                    const char *machine);
-
-char *fwselHostPath(const fwselHost *host, const char *path);
-bool fwselHostFileExists(const fwselHost *host, const char *path);
+int fwselQemuConfParse(fwselHostSettings *settings,
+                       const char *file,
+                       const char *text,
+                       GError **error);
 
 G_END_DECLS

@@ -17,7 +17,7 @@
 #pragma once
 
 #include <sys/types.h>
-#include "fwsel-host.h"
+#include "fwsel-catalog.h"
 #include "fwsel-domain.h"
 
 G_BEGIN_DECLS
@@ -57,7 +57,7 @@ typedef struct {
 int fwselNvramOwnerParse(const char *spec,
                          fwselNvramOwner *owner,
                          GError **error);
-int fwselNvramOwnerFromHost(const fwselHost *host,
+int fwselNvramOwnerFromHost(const fwselHostSettings *settings,
                             fwselNvramOwner *owner,
                             GError **error);
 
@@ -65,25 +65,25 @@ int fwselNvramOwnerFromHost(const fwselHost *host,
  * the domain has none (BIOS, stateless, network-backed). */
 int fwselNvramDomainCheck(const fwselDomain *dom, GError **error);
 
-int fwselNvramCreate(const fwselHost *host,
+int fwselNvramCreate(const fwselCatalog *catalog,
                      const fwselDomain *dom,
                      const fwselNvramOwner *owner,
                      unsigned int flags,
                      GError **error);
 
-int fwselNvramReset(const fwselHost *host,
+int fwselNvramReset(const fwselCatalog *catalog,
                     const fwselDomain *dom,
                     const fwselNvramOwner *owner,
                     unsigned int flags,
                     char **backupPath,
                     GError **error);
 
-int fwselNvramCheck(const fwselHost *host,
+int fwselNvramCheck(const fwselCatalog *catalog,
                     const fwselDomain *dom,
                     GPtrArray *problems,
                     GError **error);
 
-int fwselNvramRemove(const fwselHost *host,
+int fwselNvramRemove(const fwselCatalog *catalog,
                      const fwselDomain *dom,
                      unsigned int flags,
                      GError **error);

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "fwsel-fill.h"
+#include "fwsel-domxml.h"
 
 G_BEGIN_DECLS
 
@@ -45,15 +46,13 @@ struct _fwselPreservation {
 void fwselPreservationFree(fwselPreservation *pres);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselPreservation, fwselPreservationFree);
 
-fwselPreservation *fwselPreserve(fwselHost *host,
-                                 const fwselCatalog *catalog,
-                                 const fwselDomain *existing,
-                                 const fwselDomain *requested,
+fwselPreservation *fwselPreserve(const fwselCatalog *catalog,
+                                 const fwselRequest *existing,
+                                 const fwselRequest *requested,
                                  GError **error);
 
-fwselPreservation *fwselMigratePin(fwselHost *host,
-                                   const fwselCatalog *catalog,
-                                   const fwselDomain *incoming,
+fwselPreservation *fwselMigratePin(const fwselCatalog *catalog,
+                                   const fwselRequest *incoming,
                                    GError **error);
 
 int fwselPreserveApply(fwselDomainXML *doc,

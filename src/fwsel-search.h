@@ -1,5 +1,5 @@
 /*
- * fwsel-search.h: the descriptor catalog of a host, in precedence order
+ * fwsel-search.h: the descriptor files of a host, in precedence order
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -8,6 +8,7 @@
 
 #include "fwsel-descriptor.h"
 #include "fwsel-host.h"
+#include "fwsel-resolver.h"
 
 G_BEGIN_DECLS
 
@@ -32,25 +33,12 @@ struct _fwselEntry {
     char *error;            /* INVALID, IGNORED: why */
 };
 
-/* All descriptor files of the host.  For each basename, the effective
- * file (ACTIVE, INVALID or MASK) comes last; SHADOWED files of the same
- * name come before it, lowest precedence first.  Names are in byte
- * order. */
-typedef struct _fwselCatalog fwselCatalog;
-struct _fwselCatalog {
-    size_t nentries;
-    fwselEntry **entries;
-};
-
-void fwselCatalogFree(fwselCatalog *catalog);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselCatalog, fwselCatalogFree);
-
-fwselCatalog *fwselCatalogLoad(const fwselHost *host, GError **error);
-
+void fwselEntryFree(fwselEntry *entry);
 bool fwselEntryIsEffective(const fwselEntry *entry);
 
-const fwselDescriptor *fwselCatalogFindByCode(const fwselCatalog *catalog,
-                                              const char *root,
-                                              const char *path);
+GPtrArray *fwselSearchLoad(const fwselRoot *root,
+                           char *const *dirs,
+                           size_t ndirs,
+                           GError **error);
 
 G_END_DECLS

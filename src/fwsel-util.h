@@ -1,6 +1,6 @@
 /*
- * fwsel-util.h: small helpers shared by the modules (paths under a root,
- * bounded file reads)
+ * fwsel-util.h: small helpers shared by the modules (path names, bounded
+ * reads of files given on the command line)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -15,13 +15,6 @@ G_BEGIN_DECLS
 /* The largest descriptor, domain XML or config file fwsel reads. */
 #define FWSEL_MAX_INPUT_SIZE (1024 * 1024)
 
-char *fwselPathUnderRoot(const char *root, const char *path);
-
-int fwselPathResolve(const char *root,
-                     const char *path,
-                     char **resolved,
-                     GError **error);
-
 int fwselFileReadBounded(const char *file,
                          gsize maxSize,
                          char **contents,
@@ -29,8 +22,6 @@ int fwselFileReadBounded(const char *file,
                          GError **error);
 
 char *fwselPathJoin(const char *dir, const char *name);
-
-bool fwselPathSameFile(const char *root, const char *a, const char *b);
 
 bool fwselPathIsSafeName(const char *name);
 

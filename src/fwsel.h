@@ -2,8 +2,11 @@
  * fwsel.h: libfwsel, firmware selection for QEMU/libvirt domains
  *
  * Data flows one way:
- *   descriptor files -> catalog (search) -> descriptors -> match (rules,
- *   reasons) -> fill (domain slice) -> domain XML / QEMU argv / NVRAM files
+ *   host options -> catalog (every host fact, read once through one
+ *   root-confined resolver) -> request (a domain, with facts about the
+ *   files it names) -> evaluate (pure: rules, verdicts) -> result ->
+ *   domain XML (one writer, as libvirt records it or pinned) / QEMU argv /
+ *   NVRAM files
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -12,11 +15,17 @@
 
 #include "fwsel-types.h"
 #include "fwsel-util.h"
+#include "fwsel-resolver.h"
 #include "fwsel-host.h"
+#include "fwsel-machines.h"
 #include "fwsel-descriptor.h"
 #include "fwsel-search.h"
+#include "fwsel-catalog.h"
 #include "fwsel-domain.h"
-#include "fwsel-match.h"
+#include "fwsel-domxml.h"
+#include "fwsel-request.h"
+#include "fwsel-rules.h"
+#include "fwsel-evaluate.h"
 #include "fwsel-fill.h"
 #include "fwsel-nvram.h"
 #include "fwsel-command.h"

@@ -65,32 +65,6 @@ fwselNvramStep(const char *step)
 }
 
 
-static void
-fwselNvramCloseFD(int *fd)
-{
-    if (*fd >= 0) {
-        int saved = errno;
-
-        close(*fd);
-        errno = saved;
-    }
-    *fd = -1;
-}
-
-#define FWSEL_AUTOCLOSE __attribute__((cleanup(fwselNvramCloseFD)))
-
-
-/* Hands an FWSEL_AUTOCLOSE descriptor to the caller */
-static int
-fwselNvramStealFD(int *fd)
-{
-    int ret = *fd;
-
-    *fd = -1;
-    return ret;
-}
-
-
 static int G_GNUC_PRINTF(3, 4)
 fwselNvramError(GError **error, int code, const char *fmt, ...)
 {
@@ -234,18 +208,18 @@ fwselNvramOwnerParse(const char *spec, fwselNvramOwner *owner, GError **error)
  * the caller's ids, as nobody else could give them away.
  */
 int
-fwselNvramOwnerFromHost(const fwselHost *host, fwselNvramOwner *owner, GError **error)
+fwselNvramOwnerFromHost(const fwselHostSettings *settings, fwselNvramOwner *owner, GError **error)
 {
     g_autoptr(GError) err = NULL;
 
     memset(owner, 0, sizeof(*owner));
     if (geteuid() != 0)
         return 0;
-    if (fwselNvramOwnerResolve(host->qemuUser, host->qemuGroup, owner, &err) < 0)
+    if (fwselNvramOwnerResolve(settings->qemuUser, settings->qemuGroup, owner, &err) < 0)
         return fwselNvramError(error, FWSEL_ERROR_INVALID,
                                "%s: the QEMU user and group own new varstores: %s; "
                                "set user/group there or use --owner USER:GROUP",
-                               host->qemuConfPath, err->message);
+                               settings->qemuConfPath, err->message);
     return 0;
 }
 
@@ -292,87 +266,38 @@ fwselNvramSplitPath(const char *path, char **dir, char **name, GError **error)
 }
 
 
-/*
- * Opens @dir (as the host sees it) under @root one component at a time,
- * never following a symbolic link.  With @create, missing components are
- * made (mode 0755, like libvirt's own NVRAM directory).  Returns the
- * directory fd, -1 with @error set, or -2 (no error) when the directory
- * does not exist and @create is false.
- */
-static int
-fwselNvramOpenDir(const char *root, const char *dir, bool create, GError **error)
-{
-    g_auto(GStrv) parts = g_strsplit(dir, "/", -1);
-    g_autoptr(GString) shown = g_string_new(NULL);
-    FWSEL_AUTOCLOSE int fd = -1;
-    size_t i;
-
-    if ((fd = open(root && *root ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot open root directory %s: %s",
-                               root, g_strerror(errno));
-
-    for (i = 0; parts[i]; i++) {
-        struct stat sb;
-        int next;
-
-        if (!*parts[i])
-            continue;
-        g_string_append_printf(shown, "/%s", parts[i]);
-
-        next = openat(fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0 && errno == ENOENT && create) {
-            if (mkdirat(fd, parts[i], 0755) < 0 && errno != EEXIST)
-                return fwselNvramError(error, FWSEL_ERROR_IO, "cannot create directory %s: %s",
-                                       shown->str, g_strerror(errno));
-            next = openat(fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        }
-        if (next < 0) {
-            int saved = errno;
-
-            if (saved == ENOENT && !create)
-                return -2;
-            if (fstatat(fd, parts[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
-                fwselNvramError(error, FWSEL_ERROR_UNSAFE,
-                                "%s is a symbolic link: refusing to use a varstore "
-                                "directory reached through one", shown->str);
-            else if (saved == ENOTDIR)
-                fwselNvramError(error, FWSEL_ERROR_INVALID, "%s is not a directory",
-                                shown->str);
-            else
-                fwselNvramError(error, FWSEL_ERROR_IO, "cannot open directory %s: %s",
-                                shown->str, g_strerror(saved));
-            return -1;
-        }
-        close(fd);
-        fd = next;
-    }
-    return fwselNvramStealFD(&fd);
-}
-
-
 /* ---- the template ---------------------------------------------------- */
 
 /*
- * Opens a template for reading.  O_NONBLOCK makes opening a FIFO return
- * at once, so fstat can refuse it before anything is read.
+ * Opens a template for reading, links followed inside the host's root.
+ * A FIFO is refused without blocking.
  */
 static int
-fwselNvramOpenTemplate(const char *onDisk, const char *shown, struct stat *sb, GError **error)
+fwselNvramOpenTemplate(const fwselRoot *root, const char *shown, struct stat *sb,
+                       GError **error)
 {
-    FWSEL_AUTOCLOSE int fd = -1;
+    fwselPathFact fact = { 0 };
+    g_autoptr(GError) err = NULL;
+    FWSEL_AUTOCLOSE int fd = fwselRootOpenFile(root, shown, &fact, &err);
+    mode_t mode = fact.mode;
+    fwselPathKind kind = fact.kind;
+    int missing = fact.error;
 
-    if ((fd = open(onDisk, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
-        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot open template %s: %s",
-                               shown, g_strerror(errno));
-    if (fstat(fd, sb) < 0)
-        return fwselNvramError(error, FWSEL_ERROR_IO, "template %s: %s", shown, g_strerror(errno));
-    if (!S_ISREG(sb->st_mode))
+    fwselPathFactClear(&fact);
+    if (fd < 0) {
+        if (kind == FWSEL_PATH_MISSING)
+            return fwselNvramError(error, FWSEL_ERROR_IO, "cannot open template %s: %s",
+                                   shown, g_strerror(missing));
+        if (kind == FWSEL_PATH_REGULAR)
+            return fwselNvramError(error, FWSEL_ERROR_IO, "cannot open template %s: %s",
+                                   shown, err->message);
         return fwselNvramError(error, FWSEL_ERROR_INVALID,
                                "template %s is %s, not a regular file", shown,
-                               fwselNvramFileType(sb->st_mode));
-    if (fcntl(fd, F_SETFL, 0) < 0)
+                               fwselNvramFileType(mode));
+    }
+    if (fstat(fd, sb) < 0)
         return fwselNvramError(error, FWSEL_ERROR_IO, "template %s: %s", shown, g_strerror(errno));
-    return fwselNvramStealFD(&fd);
+    return fwselStealFD(&fd);
 }
 
 
@@ -659,7 +584,7 @@ fwselNvramTargetClear(fwselNvramTarget *t)
     if (t->tmpName)
         unlinkat(t->dirfd, t->tmpName, 0);
     g_clear_pointer(&t->tmpName, g_free);
-    fwselNvramCloseFD(&t->fd);
+    fwselCloseFD(&t->fd);
     g_clear_pointer(&t->shown, g_free);
 }
 
@@ -914,7 +839,7 @@ fwselNvramFormatOr(fwselFormat format, fwselFormat fallback)
  * files here, the host paths name files in messages.
  */
 static int
-fwselNvramCopyUnder(const char *root,
+fwselNvramCopyUnder(const fwselRoot *root,
                     const char *srcShown,
                     fwselFormat srcFormat,
                     const char *dirShown,
@@ -926,7 +851,6 @@ fwselNvramCopyUnder(const char *root,
                     char **backupPath,
                     GError **error)
 {
-    g_autofree char *srcDisk = fwselPathUnderRoot(root, srcShown);
     fwselNvramTarget t = { -1, dirShown, name, NULL, -1, NULL };
     FWSEL_AUTOCLOSE int src = -1;
     struct stat srcSb;
@@ -943,7 +867,7 @@ fwselNvramCopyUnder(const char *root,
                                "'%s' cannot name a file in %s", name, dirShown);
 
     t.shown = fwselPathJoin(dirShown, name);
-    if ((t.dirfd = fwselNvramOpenDir(root, dirShown, createDir, error)) < 0) {
+    if ((t.dirfd = fwselRootOpenDirStrict(root, dirShown, createDir, error)) < 0) {
         if (t.dirfd == -2)
             fwselNvramError(error, FWSEL_ERROR_IO, "cannot create %s: directory %s "
                             "does not exist", t.shown, dirShown);
@@ -963,7 +887,7 @@ fwselNvramCopyUnder(const char *root,
         goto cleanup;
     }
 
-    if ((src = fwselNvramOpenTemplate(srcDisk, srcShown, &srcSb, error)) < 0)
+    if ((src = fwselNvramOpenTemplate(root, srcShown, &srcSb, error)) < 0)
         goto cleanup;
     if (fwselNvramTargetOpen(&t, error) < 0)
         goto cleanup;
@@ -979,7 +903,7 @@ fwselNvramCopyUnder(const char *root,
 
  cleanup:
     fwselNvramTargetClear(&t);
-    fwselNvramCloseFD(&t.dirfd);
+    fwselCloseFD(&t.dirfd);
     return ret;
 }
 
@@ -1001,28 +925,37 @@ fwselNvramCopy(const char *srcPath,
                char **backupPath,
                GError **error)
 {
+    g_autoptr(fwselRoot) root = NULL;
+
     if (!srcPath || srcPath[0] != '/' || !dirPath || dirPath[0] != '/')
         return fwselNvramError(error, FWSEL_ERROR_INVALID,
                                "template and directory must be absolute paths");
-    return fwselNvramCopyUnder("/", srcPath, srcFormat, dirPath, name, dstFormat,
+    if (!(root = fwselRootOpen("/", error)))
+        return -1;
+    return fwselNvramCopyUnder(root, srcPath, srcFormat, dirPath, name, dstFormat,
                                owner, false, flags, backupPath, error);
 }
 
 
 /* ---- domain level ----------------------------------------------------- */
 
+/* The same file on the host (links followed inside its root) */
 static bool
-fwselNvramSameFile(const fwselHost *host, const char *a, const char *b)
+fwselNvramSameFile(const fwselCatalog *catalog, const char *a, const char *b)
 {
-    g_autofree char *diskA = fwselHostPath(host, a);
-    g_autofree char *diskB = fwselHostPath(host, b);
-    struct stat sa;
-    struct stat sb;
+    fwselPathFact fa;
+    fwselPathFact fb;
+    bool same;
 
     if (g_str_equal(a, b))
         return true;
-    return stat(diskA, &sa) == 0 && stat(diskB, &sb) == 0 &&
-           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    fwselRootResolve(catalog->root, a, &fa);
+    fwselRootResolve(catalog->root, b, &fb);
+    same = fa.kind != FWSEL_PATH_MISSING && fb.kind != FWSEL_PATH_MISSING &&
+           fa.dev == fb.dev && fa.ino == fb.ino;
+    fwselPathFactClear(&fa);
+    fwselPathFactClear(&fb);
+    return same;
 }
 
 
@@ -1066,19 +999,19 @@ fwselNvramDomainTemplate(const fwselDomain *dom, GError **error)
 
 
 static int
-fwselNvramDomainOwner(const fwselHost *host, const fwselNvramOwner *owner,
+fwselNvramDomainOwner(const fwselCatalog *catalog, const fwselNvramOwner *owner,
                       fwselNvramOwner *out, GError **error)
 {
     if (owner) {
         *out = *owner;
         return 0;
     }
-    return fwselNvramOwnerFromHost(host, out, error);
+    return fwselNvramOwnerFromHost(&catalog->settings, out, error);
 }
 
 
 static int
-fwselNvramDomainCopy(const fwselHost *host,
+fwselNvramDomainCopy(const fwselCatalog *catalog,
                      const fwselDomain *dom,
                      const fwselNvramOwner *owner,
                      unsigned int flags,
@@ -1092,19 +1025,20 @@ fwselNvramDomainCopy(const fwselHost *host,
     if (fwselNvramDomainCheck(dom, error) < 0 ||
         fwselNvramDomainTemplate(dom, error) < 0 ||
         fwselNvramSplitPath(dom->nvram.path, &dir, &name, error) < 0 ||
-        fwselNvramDomainOwner(host, owner, &who, error) < 0)
+        fwselNvramDomainOwner(catalog, owner, &who, error) < 0)
         return -1;
 
-    if (fwselNvramSameFile(host, dom->nvram.path, dom->nvram.templatePath))
+    if (fwselNvramSameFile(catalog, dom->nvram.path, dom->nvram.templatePath))
         return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
                                "domain %s: the varstore %s is its template itself; give "
                                "the domain a varstore path of its own",
                                dom->name ? dom->name : "(unnamed)", dom->nvram.path);
 
     /* fwselNvramCopyUnder defaults the formats: raw, then the template's */
-    return fwselNvramCopyUnder(host->root, dom->nvram.templatePath, dom->nvram.templateFormat,
+    return fwselNvramCopyUnder(catalog->root, dom->nvram.templatePath, dom->nvram.templateFormat,
                                dir, name, dom->nvram.format, &who,
-                               g_str_equal(dir, host->nvramDir), flags, backupPath, error);
+                               g_str_equal(dir, catalog->settings.nvramDir), flags, backupPath,
+                               error);
 }
 
 
@@ -1119,13 +1053,13 @@ fwselNvramDomainCopy(const fwselHost *host,
  * (FWSEL_ERROR_EXISTS).
  */
 int
-fwselNvramCreate(const fwselHost *host,
+fwselNvramCreate(const fwselCatalog *catalog,
                  const fwselDomain *dom,
                  const fwselNvramOwner *owner,
                  unsigned int flags,
                  GError **error)
 {
-    return fwselNvramDomainCopy(host, dom, owner, flags & FWSEL_NVRAM_INCOMING,
+    return fwselNvramDomainCopy(catalog, dom, owner, flags & FWSEL_NVRAM_INCOMING,
                                 NULL, error);
 }
 
@@ -1140,7 +1074,7 @@ fwselNvramCreate(const fwselHost *host,
  * no file) or -1.
  */
 int
-fwselNvramReset(const fwselHost *host,
+fwselNvramReset(const fwselCatalog *catalog,
                 const fwselDomain *dom,
                 const fwselNvramOwner *owner,
                 unsigned int flags,
@@ -1150,7 +1084,7 @@ fwselNvramReset(const fwselHost *host,
     g_autofree char *bak = NULL;
     int ret;
 
-    ret = fwselNvramDomainCopy(host, dom, owner,
+    ret = fwselNvramDomainCopy(catalog, dom, owner,
                                FWSEL_NVRAM_REPLACE | (flags & FWSEL_NVRAM_BACKUP),
                                &bak, error);
     if (backupPath)
@@ -1203,16 +1137,15 @@ fwselNvramGuestSize(int fd, const struct stat *sb, fwselFormat format, const cha
 
 /* The template's guest size, or -1 with a problem recorded */
 static gint64
-fwselNvramTemplateSize(const fwselHost *host, const fwselDomain *dom, GPtrArray *problems)
+fwselNvramTemplateSize(const fwselCatalog *catalog, const fwselDomain *dom, GPtrArray *problems)
 {
-    g_autofree char *onDisk = fwselHostPath(host, dom->nvram.templatePath);
     g_autoptr(GError) err = NULL;
     FWSEL_AUTOCLOSE int fd = -1;
     fwselFormat format = fwselNvramFormatOr(dom->nvram.templateFormat, FWSEL_FORMAT_RAW);
     struct stat sb;
     gint64 size;
 
-    if ((fd = fwselNvramOpenTemplate(onDisk, dom->nvram.templatePath, &sb, &err)) < 0 ||
+    if ((fd = fwselNvramOpenTemplate(catalog->root, dom->nvram.templatePath, &sb, &err)) < 0 ||
         fwselNvramGuestSize(fd, &sb, format, dom->nvram.templatePath, &size, NULL, &err) < 0) {
         fwselNvramProblem(problems, dom->nvram.path, "cannot compare with the template %s: %s",
                           dom->nvram.templatePath, err->message);
@@ -1223,7 +1156,7 @@ fwselNvramTemplateSize(const fwselHost *host, const fwselDomain *dom, GPtrArray 
 
 
 static void
-fwselNvramCheckOwner(const fwselHost *host, const char *path, const struct stat *sb,
+fwselNvramCheckOwner(const fwselHostSettings *settings, const char *path, const struct stat *sb,
                      GPtrArray *problems)
 {
     fwselNvramOwner qemu = { 0 };
@@ -1234,12 +1167,12 @@ fwselNvramCheckOwner(const fwselHost *host, const char *path, const struct stat 
                           (unsigned) (sb->st_mode & 07777));
 
     /* without a known QEMU user there is nothing to compare with */
-    if (fwselNvramOwnerResolve(host->qemuUser, host->qemuGroup, &qemu, NULL) < 0)
+    if (fwselNvramOwnerResolve(settings->qemuUser, settings->qemuGroup, &qemu, NULL) < 0)
         return;
     if (sb->st_uid != 0 && sb->st_uid != qemu.uid)
         fwselNvramProblem(problems, path,
                           "owned by uid %u, neither root nor the QEMU user %s (uid %u)",
-                          (unsigned) sb->st_uid, host->qemuUser, (unsigned) qemu.uid);
+                          (unsigned) sb->st_uid, settings->qemuUser, (unsigned) qemu.uid);
 }
 
 
@@ -1248,7 +1181,7 @@ fwselNvramCheckOwner(const fwselHost *host, const char *path, const struct stat 
  * file, links, mode and owner.
  */
 static int
-fwselNvramCheckFile(const fwselHost *host, const fwselDomain *dom, int fd,
+fwselNvramCheckFile(const fwselCatalog *catalog, const fwselDomain *dom, int fd,
                     const struct stat *sb, GPtrArray *problems, GError **error)
 {
     const char *path = dom->nvram.path;
@@ -1272,7 +1205,7 @@ fwselNvramCheckFile(const fwselHost *host, const fwselDomain *dom, int fd,
                           "names a backing file: a varstore must stand on its own");
 
     if (dom->nvram.templatePath && size >= 0) {
-        gint64 want = fwselNvramTemplateSize(host, dom, problems);
+        gint64 want = fwselNvramTemplateSize(catalog, dom, problems);
 
         if (want >= 0 && want != size)
             fwselNvramProblem(problems, path,
@@ -1285,7 +1218,7 @@ fwselNvramCheckFile(const fwselHost *host, const fwselDomain *dom, int fd,
         fwselNvramProblem(problems, path,
                           "has %u hard links: another name shares this varstore",
                           (unsigned) sb->st_nlink);
-    fwselNvramCheckOwner(host, path, sb, problems);
+    fwselNvramCheckOwner(&catalog->settings, path, sb, problems);
     return 0;
 }
 
@@ -1300,7 +1233,7 @@ fwselNvramCheckFile(const fwselHost *host, const fwselDomain *dom, int fd,
  * could not be made.
  */
 int
-fwselNvramCheck(const fwselHost *host,
+fwselNvramCheck(const fwselCatalog *catalog,
                 const fwselDomain *dom,
                 GPtrArray *problems,
                 GError **error)
@@ -1315,7 +1248,7 @@ fwselNvramCheck(const fwselHost *host,
         fwselNvramSplitPath(dom->nvram.path, &dir, &name, error) < 0)
         return -1;
 
-    if ((dirfd = fwselNvramOpenDir(host->root, dir, false, error)) < 0)
+    if ((dirfd = fwselRootOpenDirStrict(catalog->root, dir, false, error)) < 0)
         return dirfd == -2 ? FWSEL_NVRAM_ABSENT : -1;
 
     if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -1336,7 +1269,7 @@ fwselNvramCheck(const fwselHost *host,
     if (fstat(fd, &sb) < 0)
         return fwselNvramError(error, FWSEL_ERROR_IO, "%s: %s", dom->nvram.path,
                                g_strerror(errno));
-    if (fwselNvramCheckFile(host, dom, fd, &sb, problems, error) < 0)
+    if (fwselNvramCheckFile(catalog, dom, fd, &sb, problems, error) < 0)
         return -1;
     return FWSEL_NVRAM_EXISTED;
 }
@@ -1355,7 +1288,7 @@ fwselNvramCheck(const fwselHost *host,
  * FWSEL_NVRAM_ABSENT or -1.
  */
 int
-fwselNvramRemove(const fwselHost *host,
+fwselNvramRemove(const fwselCatalog *catalog,
                  const fwselDomain *dom,
                  unsigned int flags,
                  GError **error)
@@ -1370,16 +1303,17 @@ fwselNvramRemove(const fwselHost *host,
         fwselNvramSplitPath(path, &dir, &name, error) < 0)
         return -1;
 
-    if (!g_str_equal(dir, host->nvramDir) && !(flags & FWSEL_NVRAM_EXPLICIT_PATH))
+    if (!g_str_equal(dir, catalog->settings.nvramDir) && !(flags & FWSEL_NVRAM_EXPLICIT_PATH))
         return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
                                "refusing to remove %s: it is outside the NVRAM directory %s "
-                               "and the domain does not name it", path, host->nvramDir);
-    if (dom->nvram.templatePath && fwselNvramSameFile(host, path, dom->nvram.templatePath))
+                               "and the domain does not name it", path,
+                               catalog->settings.nvramDir);
+    if (dom->nvram.templatePath && fwselNvramSameFile(catalog, path, dom->nvram.templatePath))
         return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
                                "refusing to remove %s: it is the template %s itself",
                                path, dom->nvram.templatePath);
 
-    if ((dirfd = fwselNvramOpenDir(host->root, dir, false, error)) < 0)
+    if ((dirfd = fwselRootOpenDirStrict(catalog->root, dir, false, error)) < 0)
         return dirfd == -2 ? FWSEL_NVRAM_ABSENT : -1;
 
     if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "fwsel-preserve.h"
+#include "fwsel-fill.h"
 #include "fwsel-util.h"
 
 FWSEL_ENUM_IMPL(fwselPreserveOutcome, FWSEL_PRESERVE_LAST,
@@ -66,16 +67,6 @@ fwselOr(const char *s, const char *fallback)
 }
 
 
-/* The loader type libvirt acts on: a loader path without a type is a ROM */
-static fwselLoaderType
-fwselLoaderEffectiveType(const fwselLoader *loader)
-{
-    if (loader->present && loader->path && loader->type == FWSEL_LOADER_TYPE_NONE)
-        return FWSEL_LOADER_TYPE_ROM;
-    return loader->type;
-}
-
-
 static fwselFormat
 fwselFormatOrRaw(fwselFormat format)
 {
@@ -121,20 +112,62 @@ fwselDescribeRole(const fwselDescriptor *desc)
 }
 
 
-/**
- * fwselPinnedForm:
- *
- * Switches automatic selection off on a filled slice: the explicit loader
- * and varstore stay, firmware= and the <os><firmware> features go.
- */
-static void
-fwselPinnedForm(fwselDomain *dom)
+/* What preservation works from: the catalog and the two requests */
+typedef struct {
+    const fwselCatalog *catalog;
+    const fwselRequest *existing;   /* NULL for a migration */
+    const fwselRequest *requested;  /* the new or incoming definition */
+} fwselPreserveCtx;
+
+
+/* What @path is, from the facts already gathered */
+static const fwselPathFact *
+fwselPreserveFact(const fwselPreserveCtx *ctx, const char *path)
 {
-    dom->firmware = FWSEL_FIRMWARE_NONE;
-    dom->hasFirmwareFeatures = false;
-    dom->secureBoot = FWSEL_TRISTATE_ABSENT;
-    dom->enrolledKeys = FWSEL_TRISTATE_ABSENT;
-    dom->loader.type = fwselLoaderEffectiveType(&dom->loader);
+    const fwselRequest *known[] = { ctx->existing, ctx->requested };
+
+    return fwselRequestFact(ctx->catalog, known, G_N_ELEMENTS(known), path);
+}
+
+
+static bool
+fwselPreserveSameFile(const fwselPreserveCtx *ctx, const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (g_str_equal(a, b))
+        return true;
+    return fwselPathFactSameFile(fwselPreserveFact(ctx, a), fwselPreserveFact(ctx, b));
+}
+
+
+static bool
+fwselPreserveExists(const fwselPreserveCtx *ctx, const char *path)
+{
+    return fwselPreserveFact(ctx, path)->kind == FWSEL_PATH_REGULAR;
+}
+
+
+/* The descriptor whose code file is @path, or NULL */
+static const fwselDescriptor *
+fwselPreserveFindByCode(const fwselPreserveCtx *ctx, const char *path)
+{
+    const fwselEntry *e = fwselCatalogFindByCode(ctx->catalog, path,
+                                                 fwselPreserveFact(ctx, path));
+
+    return e ? e->desc : NULL;
+}
+
+
+/* Evaluates @dom, composed from the requests' own facts */
+static fwselResult *
+fwselPreserveEvaluate(const fwselPreserveCtx *ctx, const fwselDomain *dom)
+{
+    const fwselRequest *known[] = { ctx->existing, ctx->requested };
+    g_autoptr(fwselRequest) req = fwselRequestDerive(ctx->catalog, dom, ctx->requested,
+                                                     known, G_N_ELEMENTS(known));
+
+    return fwselEvaluate(ctx->catalog, req);
 }
 
 
@@ -227,14 +260,14 @@ fwselPreserveCompareLoader(const fwselDomain *existing,
 /* Why the existing firmware cannot be kept before looking at
  * descriptors: no loader, or files gone. */
 static void
-fwselPreserveCheckFiles(const fwselHost *host,
+fwselPreserveCheckFiles(const fwselPreserveCtx *ctx,
                         const fwselDomain *existing,
                         const fwselDomain *requested,
                         GPtrArray *reasons)
 {
     const fwselLoader *o = &existing->loader;
 
-    if (requested->loader.path && !fwselPathSameFile(host->root, requested->loader.path, o->path)) {
+    if (requested->loader.path && !fwselPreserveSameFile(ctx, requested->loader.path, o->path)) {
         fwselAddf(reasons, "NEW names loader %s, the existing definition uses %s",
                   requested->loader.path, fwselOr(o->path, "none"));
         return;
@@ -251,10 +284,10 @@ fwselPreserveCheckFiles(const fwselHost *host,
         return;
     }
 
-    if (!fwselHostFileExists(host, o->path))
+    if (!fwselPreserveExists(ctx, o->path))
         fwselAddf(reasons, "the existing loader %s no longer exists on this host", o->path);
     if (existing->nvram.templatePath &&
-        !fwselHostFileExists(host, existing->nvram.templatePath))
+        !fwselPreserveExists(ctx, existing->nvram.templatePath))
         fwselAddf(reasons, "the existing varstore template %s no longer exists on this host",
                   existing->nvram.templatePath);
 }
@@ -287,48 +320,34 @@ fwselPreserveProbe(const fwselDomain *existing, const fwselDomain *requested)
 }
 
 
-/* Rules that say a descriptor is about other firmware than the existing
- * loader, rather than that the existing firmware lacks something. */
-static bool
-fwselRuleIsIdentity(const char *rule)
-{
-    static const char *const identity[] = {
-        "interface", "unknown-feature", "device", "loader-path", "template-path",
-    };
-    size_t i;
-
-    for (i = 0; i < G_N_ELEMENTS(identity); i++) {
-        if (g_str_equal(rule, identity[i]))
-            return true;
-    }
-    return false;
-}
-
-
 /* Runs the selection rules on the probe; on a mismatch the reasons of
  * the descriptors describing the existing files go to @reasons. */
 static const fwselDescriptor *
-fwselPreserveMatch(fwselHost *host,
-                   const fwselCatalog *catalog,
+fwselPreserveMatch(const fwselPreserveCtx *ctx,
                    const fwselDomain *probe,
                    fwselPreservation *pres,
                    bool *described)
 {
-    g_autoptr(fwselMatch) match = fwselMatchDomain(host, catalog, probe);
+    g_autoptr(fwselResult) result = fwselPreserveEvaluate(ctx, probe);
     size_t i;
 
-    *described = match->chosen != NULL;
-    if (match->chosen)
-        return match->chosen;
+    *described = result->chosen != NULL;
+    if (result->chosen)
+        return result->chosen->desc;
 
-    for (i = 0; i < match->nverdicts; i++) {
-        const fwselVerdict *v = &match->verdicts[i];
+    /* a rejection by a capability rule is about the existing firmware
+     * itself; an identity rule only says a descriptor is about other
+     * firmware */
+    for (i = 0; i < result->nverdicts; i++) {
+        const fwselVerdict *v = &result->verdicts[i];
 
-        if (v->kind != FWSEL_VERDICT_REJECTED || fwselRuleIsIdentity(v->rule))
+        if (v->kind != FWSEL_VERDICT_REJECTED ||
+            fwselRuleGetKind(v->rule) != FWSEL_RULE_KIND_CAPABILITY)
             continue;
         *described = true;
         fwselAddf(pres->reasons, "the existing firmware %s (%s) no longer fits NEW: %s: %s",
-                  probe->loader.path, v->entry->name, v->rule, v->reason);
+                  probe->loader.path, v->entry->name, fwselRuleTypeToString(v->rule),
+                  v->reason);
     }
     return NULL;
 }
@@ -343,8 +362,7 @@ fwselSameFeature(const fwselDescriptor *a, const fwselDescriptor *b, fwselFeatur
 
 /* After a new selection: does the varstore the domain keeps still fit? */
 static void
-fwselPreserveCheckVarstore(fwselHost *host,
-                           const fwselCatalog *catalog,
+fwselPreserveCheckVarstore(const fwselPreserveCtx *ctx,
                            const fwselDomain *existing,
                            fwselPreservation *pres)
 {
@@ -368,7 +386,7 @@ fwselPreserveCheckVarstore(fwselHost *host,
     if (g_strcmp0(dom->nvram.path, path) != 0)
         return;
 
-    old = fwselCatalogFindByCode(catalog, host->root, existing->loader.path);
+    old = fwselPreserveFindByCode(ctx, existing->loader.path);
     if (!oldTemplate && old)
         oldTemplate = fwselDescriptorTemplateFile(old);
 
@@ -379,7 +397,7 @@ fwselPreserveCheckVarstore(fwselHost *host,
         return;
     }
 
-    if (!fwselPathSameFile(host->root, oldTemplate, dom->nvram.templatePath)) {
+    if (!fwselPreserveSameFile(ctx, oldTemplate, dom->nvram.templatePath)) {
         pres->varstoreReset = true;
         pres->varstoreResetWhy =
             g_strdup_printf("the varstore %s was made from %s, the new firmware's template "
@@ -412,22 +430,25 @@ fwselPreserveCheckVarstore(fwselHost *host,
  * @pres, in pinned form, the selection's notes first.  @chosen (may be
  * NULL) receives the descriptor chosen. */
 static int
-fwselPreserveTakeSelection(fwselHost *host,
-                           const fwselCatalog *catalog,
+fwselPreserveTakeSelection(const fwselPreserveCtx *ctx,
                            const fwselDomain *dom,
                            fwselPreservation *pres,
                            const fwselDescriptor **chosen,
                            GError **error)
 {
-    g_autoptr(fwselSelection) sel = NULL;
+    g_autoptr(fwselResult) result = fwselPreserveEvaluate(ctx, dom);
+    guint i;
 
-    if (!(sel = fwselSelect(host, catalog, dom, error)))
+    if (fwselResultFailed(result)) {
+        fwselResultToError(result, error);
         return -1;
+    }
     if (chosen)
-        *chosen = sel->chosen;
-    g_ptr_array_extend_and_steal(pres->notes, g_steal_pointer(&sel->notes));
-    pres->dom = g_steal_pointer(&sel->dom);
-    fwselPinnedForm(pres->dom);
+        *chosen = fwselResultChosen(result);
+    for (i = 0; i < result->notes->len; i++)
+        g_ptr_array_add(pres->notes, g_strdup(g_ptr_array_index(result->notes, i)));
+    fwselDomainFree(pres->dom);
+    pres->dom = fwselFillRender(result->dom, fwselResultChosen(result), FWSEL_FORM_PINNED);
     return 0;
 }
 
@@ -435,8 +456,7 @@ fwselPreserveTakeSelection(fwselHost *host,
 /* Selection from scratch for the new definition; the varstore keeps its
  * place when it can. */
 static int
-fwselPreserveReselect(fwselHost *host,
-                      const fwselCatalog *catalog,
+fwselPreserveReselect(const fwselPreserveCtx *ctx,
                       const fwselDomain *existing,
                       const fwselDomain *requested,
                       fwselPreservation *pres,
@@ -444,7 +464,7 @@ fwselPreserveReselect(fwselHost *host,
 {
     fwselNvram *nvram;
 
-    if (fwselPreserveTakeSelection(host, catalog, requested, pres, &pres->chosen, error) < 0)
+    if (fwselPreserveTakeSelection(ctx, requested, pres, &pres->chosen, error) < 0)
         return -1;
 
     pres->outcome = FWSEL_PRESERVE_RESELECTED;
@@ -465,24 +485,22 @@ fwselPreserveReselect(fwselHost *host,
         }
     }
 
-    fwselPreserveCheckVarstore(host, catalog, existing, pres);
+    fwselPreserveCheckVarstore(ctx, existing, pres);
     return 0;
 }
 
 
 /* The existing loader and varstore, pinned into the new definition */
 static int
-fwselPreserveKeep(fwselHost *host,
-                  const fwselCatalog *catalog,
+fwselPreserveKeep(const fwselPreserveCtx *ctx,
                   const fwselDomain *existing,
                   const fwselDomain *requested,
                   fwselPreservation *pres,
                   GError **error)
 {
-    g_autoptr(fwselDomain) keep = fwselDomainCopy(requested);
+    g_autoptr(fwselDomain) keep = fwselFillRender(requested, NULL, FWSEL_FORM_PINNED);
     const fwselDescriptor *chosen = NULL;
 
-    fwselPinnedForm(keep);
     fwselCopyLoader(&keep->loader, &existing->loader);
     keep->loader.type = fwselLoaderEffectiveType(&existing->loader);
     fwselCopyNvram(&keep->nvram, &existing->nvram);
@@ -491,7 +509,7 @@ fwselPreserveKeep(fwselHost *host,
 
     /* completes what the existing definition left implicit (a template
      * libvirt looks up at start, formats) without choosing anything */
-    if (fwselPreserveTakeSelection(host, catalog, keep, pres, &chosen, error) < 0)
+    if (fwselPreserveTakeSelection(ctx, keep, pres, &chosen, error) < 0)
         return -1;
 
     pres->outcome = FWSEL_PRESERVE_KEPT;
@@ -515,13 +533,15 @@ fwselPreserveKeep(fwselHost *host,
  * for no firmware.
  */
 fwselPreservation *
-fwselPreserve(fwselHost *host,
-              const fwselCatalog *catalog,
-              const fwselDomain *existing,
-              const fwselDomain *requested,
+fwselPreserve(const fwselCatalog *catalog,
+              const fwselRequest *existingReq,
+              const fwselRequest *requestedReq,
               GError **error)
 {
     g_autoptr(fwselPreservation) pres = fwselPreservationNew();
+    fwselPreserveCtx ctx = { catalog, existingReq, requestedReq };
+    const fwselDomain *existing = existingReq->dom;
+    const fwselDomain *requested = requestedReq->dom;
     g_autoptr(fwselDomain) probe = NULL;
     bool described = false;
 
@@ -546,7 +566,7 @@ fwselPreserve(fwselHost *host,
         /* firmware='bios': the ROM a descriptor names, or QEMU's own BIOS;
          * libvirt 9.0.0 refuses to start firmware='bios' without a
          * descriptor for it */
-        if (fwselPreserveTakeSelection(host, catalog, requested, pres, &pres->chosen, error) < 0)
+        if (fwselPreserveTakeSelection(&ctx, requested, pres, &pres->chosen, error) < 0)
             return NULL;
         pres->outcome = FWSEL_PRESERVE_NONE;
         /* (define passes the selection itself as EXISTING: same loader) */
@@ -558,13 +578,13 @@ fwselPreserve(fwselHost *host,
         return g_steal_pointer(&pres);
     }
 
-    fwselPreserveCheckFiles(host, existing, requested, pres->reasons);
+    fwselPreserveCheckFiles(&ctx, existing, requested, pres->reasons);
     if (pres->reasons->len == 0)
         fwselPreserveCompareLoader(existing, requested, pres->reasons);
 
     if (pres->reasons->len == 0) {
         probe = fwselPreserveProbe(existing, requested);
-        pres->chosen = fwselPreserveMatch(host, catalog, probe, pres, &described);
+        pres->chosen = fwselPreserveMatch(&ctx, probe, pres, &described);
         if (!described)
             fwselAddf(pres->notes,
                       "no firmware descriptor on this host describes %s: NEW's requests "
@@ -573,9 +593,9 @@ fwselPreserve(fwselHost *host,
     }
 
     if (pres->reasons->len > 0) {
-        if (fwselPreserveReselect(host, catalog, existing, requested, pres, error) < 0)
+        if (fwselPreserveReselect(&ctx, existing, requested, pres, error) < 0)
             return NULL;
-    } else if (fwselPreserveKeep(host, catalog, existing, requested, pres, error) < 0) {
+    } else if (fwselPreserveKeep(&ctx, existing, requested, pres, error) < 0) {
         return NULL;
     }
     return g_steal_pointer(&pres);
@@ -669,7 +689,7 @@ fwselDescribeWantedRole(const fwselDomain *role)
  * candidates apart, or the mapping would be a guess. */
 static int
 fwselMigrateCheckAmbiguous(const fwselDomain *role,
-                           const fwselMatch *match,
+                           const fwselResult *match,
                            const char *missing,
                            GError **error)
 {
@@ -715,16 +735,15 @@ fwselMigrateCheckAmbiguous(const fwselDomain *role,
 
 
 static int
-fwselMigrateRemap(fwselHost *host,
-                  const fwselCatalog *catalog,
+fwselMigrateRemap(const fwselPreserveCtx *ctx,
                   const fwselDomain *incoming,
                   const char *missing,
                   fwselPreservation *pres,
                   GError **error)
 {
-    const fwselDescriptor *old = fwselCatalogFindByCode(catalog, host->root, incoming->loader.path);
+    const fwselDescriptor *old = fwselPreserveFindByCode(ctx, incoming->loader.path);
     g_autoptr(fwselDomain) role = NULL;
-    g_autoptr(fwselMatch) match = NULL;
+    g_autoptr(fwselResult) match = NULL;
     g_autoptr(fwselDomain) pinned = NULL;
     g_autofree char *roleText = NULL;
     const fwselDescriptor *chosen;
@@ -734,9 +753,9 @@ fwselMigrateRemap(fwselHost *host,
     if (fwselDomainValidate(role, error) < 0)
         return -1;
 
-    match = fwselMatchDomain(host, catalog, role);
-    if (!(chosen = match->chosen)) {
-        g_autofree char *reasons = fwselMatchFormatReasons(match, "  ");
+    match = fwselPreserveEvaluate(ctx, role);
+    if (!(chosen = fwselResultChosen(match))) {
+        g_autofree char *reasons = fwselResultFormatVerdicts(match, "  ");
         g_autofree char *wanted = fwselDescribeWantedRole(role);
 
         g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_NOMATCH,
@@ -748,13 +767,12 @@ fwselMigrateRemap(fwselHost *host,
     if (fwselMigrateCheckAmbiguous(role, match, missing, error) < 0)
         return -1;
 
-    pinned = fwselDomainCopy(incoming);
-    fwselPinnedForm(pinned);
+    pinned = fwselFillRender(incoming, NULL, FWSEL_FORM_PINNED);
     g_free(pinned->loader.path);
     pinned->loader.path = g_strdup(fwselDescriptorCodeFile(chosen));
     g_free(pinned->nvram.templatePath);
     pinned->nvram.templatePath = g_strdup(fwselDescriptorTemplateFile(chosen));
-    if (fwselPreserveTakeSelection(host, catalog, pinned, pres, NULL, error) < 0)
+    if (fwselPreserveTakeSelection(ctx, pinned, pres, NULL, error) < 0)
         return -1;
 
     pres->outcome = FWSEL_PRESERVE_REMAPPED;
@@ -791,24 +809,29 @@ fwselMigrateRemap(fwselHost *host,
  * say which.
  */
 fwselPreservation *
-fwselMigratePin(fwselHost *host,
-                const fwselCatalog *catalog,
-                const fwselDomain *incoming,
+fwselMigratePin(const fwselCatalog *catalog,
+                const fwselRequest *incomingReq,
                 GError **error)
 {
     g_autoptr(fwselPreservation) pres = fwselPreservationNew();
+    fwselPreserveCtx ctx = { catalog, NULL, incomingReq };
+    const fwselDomain *incoming = incomingReq->dom;
     const char *missing = NULL;
 
     if (!incoming->loader.present || !incoming->loader.path) {
-        g_autoptr(fwselSelection) sel = NULL;
+        g_autoptr(fwselResult) result = fwselEvaluate(catalog, incomingReq);
+        guint i;
 
-        if (!(sel = fwselSelect(host, catalog, incoming, error)))
+        if (fwselResultFailed(result)) {
+            fwselResultToError(result, error);
             return NULL;
-        g_ptr_array_extend_and_steal(pres->notes, g_steal_pointer(&sel->notes));
-        pres->chosen = sel->chosen;
-        pres->dom = g_steal_pointer(&sel->dom);
+        }
+        for (i = 0; i < result->notes->len; i++)
+            g_ptr_array_add(pres->notes, g_strdup(g_ptr_array_index(result->notes, i)));
+        pres->chosen = fwselResultChosen(result);
         if (incoming->firmware == FWSEL_FIRMWARE_NONE) {
             pres->outcome = FWSEL_PRESERVE_NONE;
+            pres->dom = fwselFillRender(result->dom, pres->chosen, FWSEL_FORM_RECORDED);
             return g_steal_pointer(&pres);
         }
         pres->outcome = FWSEL_PRESERVE_RESELECTED;
@@ -816,25 +839,24 @@ fwselMigratePin(fwselHost *host,
                   "the incoming definition names no loader file, only firmware='%s': "
                   "selected on this host",
                   fwselFirmwareTypeToString(incoming->firmware));
-        fwselPinnedForm(pres->dom);
+        pres->dom = fwselFillRender(result->dom, pres->chosen, FWSEL_FORM_PINNED);
         return g_steal_pointer(&pres);
     }
 
-    if (!fwselHostFileExists(host, incoming->loader.path))
+    if (!fwselPreserveExists(&ctx, incoming->loader.path))
         missing = incoming->loader.path;
     else if (incoming->nvram.templatePath &&
-             !fwselHostFileExists(host, incoming->nvram.templatePath))
+             !fwselPreserveExists(&ctx, incoming->nvram.templatePath))
         missing = incoming->nvram.templatePath;
 
     if (!missing) {
         pres->outcome = FWSEL_PRESERVE_KEPT;
-        pres->dom = fwselDomainCopy(incoming);
-        pres->chosen = fwselCatalogFindByCode(catalog, host->root, incoming->loader.path);
-        fwselPinnedForm(pres->dom);
+        pres->dom = fwselFillRender(incoming, NULL, FWSEL_FORM_PINNED);
+        pres->chosen = fwselPreserveFindByCode(&ctx, incoming->loader.path);
         return g_steal_pointer(&pres);
     }
 
-    if (fwselMigrateRemap(host, catalog, incoming, missing, pres, error) < 0)
+    if (fwselMigrateRemap(&ctx, incoming, missing, pres, error) < 0)
         return NULL;
     return g_steal_pointer(&pres);
 }

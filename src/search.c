@@ -11,9 +11,11 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include <unistd.h>
 
 #include "fwsel-search.h"
 #include "fwsel-util.h"
@@ -22,7 +24,7 @@ FWSEL_ENUM_IMPL(fwselEntryState, FWSEL_ENTRY_LAST,
                 "active", "invalid", "shadowed", "mask", "ignored");
 
 
-static void
+void
 fwselEntryFree(fwselEntry *entry)
 {
     if (!entry)
@@ -36,20 +38,6 @@ fwselEntryFree(fwselEntry *entry)
 }
 
 
-void
-fwselCatalogFree(fwselCatalog *catalog)
-{
-    size_t i;
-
-    if (!catalog)
-        return;
-    for (i = 0; i < catalog->nentries; i++)
-        fwselEntryFree(catalog->entries[i]);
-    g_free(catalog->entries);
-    g_free(catalog);
-}
-
-
 bool
 fwselEntryIsEffective(const fwselEntry *entry)
 {
@@ -58,24 +46,34 @@ fwselEntryIsEffective(const fwselEntry *entry)
 }
 
 
-/* What @entry's file is once symlinks are followed: anything but a
- * regular file is IGNORED (with the reason), an empty one is a MASK; a
- * file with content keeps the initial state until it is parsed. */
+/* What @entry's file is once symlinks are followed (inside the root):
+ * anything but a regular file is IGNORED (with the reason), an empty one
+ * is a MASK; a file with content keeps the initial state until it is
+ * parsed. */
 static void
-fwselSearchClassify(fwselEntry *entry, const char *onDisk)
+fwselSearchClassify(fwselEntry *entry, const fwselRoot *root)
 {
-    struct stat sb;
+    fwselPathFact fact;
 
-    if (stat(onDisk, &sb) < 0) {
+    fwselRootResolve(root, entry->path, &fact);
+    switch (fact.kind) {
+    case FWSEL_PATH_MISSING:
         entry->state = FWSEL_ENTRY_IGNORED;
-        entry->error = g_strdup_printf("cannot be read: %s", g_strerror(errno));
-    } else if (!S_ISREG(sb.st_mode)) {
+        entry->error = g_strdup_printf("cannot be read: %s", g_strerror(fact.error));
+        break;
+    case FWSEL_PATH_DIRECTORY:
+    case FWSEL_PATH_OTHER:
+    case FWSEL_PATH_LAST:
         entry->state = FWSEL_ENTRY_IGNORED;
         entry->error = g_strdup("not a regular file (a link to /dev/null, a device or a "
                                 "directory): it masks nothing; an empty file masks");
-    } else if (sb.st_size == 0) {
-        entry->state = FWSEL_ENTRY_MASK;
+        break;
+    case FWSEL_PATH_REGULAR:
+        if (fact.size == 0)
+            entry->state = FWSEL_ENTRY_MASK;
+        break;
     }
+    fwselPathFactClear(&fact);
 }
 
 
@@ -91,27 +89,28 @@ fwselSearchCompare(gconstpointer a, gconstpointer b)
 
 /* Adds an entry for every .json file of one directory to @all */
 static int
-fwselSearchDir(const fwselHost *host,
+fwselSearchDir(const fwselRoot *root,
                const char *dir,
                GPtrArray *all,
                GError **error)
 {
-    g_autofree char *onDisk = fwselHostPath(host, dir);
-    g_autoptr(GError) err = NULL;
-    g_autoptr(GDir) d = NULL;
-    const char *name;
+    DIR *d;
+    struct dirent *ent;
+    int fd;
 
-    if (!(d = g_dir_open(onDisk, 0, &err))) {
-        if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT) ||
-            g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOTDIR))
-            return 0;
+    if ((fd = fwselRootOpenDir(root, dir, NULL, error)) == -2)
+        return 0;
+    if (fd < 0)
+        return -1;
+    if (!(d = fdopendir(fd))) {
         g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO,
-                    "%s: cannot read directory: %s", dir, err->message);
+                    "%s: cannot read directory: %s", dir, g_strerror(errno));
+        close(fd);
         return -1;
     }
 
-    while ((name = g_dir_read_name(d))) {
-        g_autofree char *file = NULL;
+    while ((errno = 0, ent = readdir(d))) {
+        const char *name = ent->d_name;
         fwselEntry *entry;
 
         if (name[0] == '.' || !g_str_has_suffix(name, ".json"))
@@ -119,38 +118,66 @@ fwselSearchDir(const fwselHost *host,
 
         entry = g_new0(fwselEntry, 1);
         entry->name = g_strdup(name);
-        entry->path = g_build_filename(dir, name, NULL);
-        file = fwselHostPath(host, entry->path);
-        fwselSearchClassify(entry, file);
+        entry->path = fwselPathJoin(dir, name);
+        fwselSearchClassify(entry, root);
         g_ptr_array_add(all, entry);
     }
+    closedir(d);
     return 0;
 }
 
 
-/**
- * fwselCatalogLoad:
- *
- * Reads every descriptor directory of @host and parses the effective
- * files.  A file that cannot be parsed becomes an INVALID entry carrying
- * its error; it never makes the whole catalog fail.  Only a directory
- * that exists but cannot be read is an error.
- */
-fwselCatalog *
-fwselCatalogLoad(const fwselHost *host, GError **error)
+/* Reads and parses one effective descriptor file */
+static void
+fwselSearchParse(const fwselRoot *root, fwselEntry *entry)
 {
-    g_autoptr(fwselCatalog) catalog = g_new0(fwselCatalog, 1);
-    g_autoptr(GPtrArray) all = g_ptr_array_new();
+    g_autoptr(GError) err = NULL;
+    g_autofree char *text = NULL;
+    gsize length;
+
+    if (fwselRootReadFile(root, entry->path, FWSEL_MAX_INPUT_SIZE, &text, &length, &err) < 0) {
+        /* "PATH: what" becomes "PATH: (file): what" like a parse error */
+        const char *msg = err->message;
+
+        if (g_str_has_prefix(msg, entry->path) && g_str_has_prefix(msg + strlen(entry->path), ": "))
+            msg += strlen(entry->path) + 2;
+        entry->state = FWSEL_ENTRY_INVALID;
+        entry->error = g_strdup_printf("%s: (file): %s", entry->path, msg);
+        return;
+    }
+
+    if ((entry->desc = fwselDescriptorParse(entry->path, text, length, &err))) {
+        entry->state = FWSEL_ENTRY_ACTIVE;
+    } else {
+        entry->state = FWSEL_ENTRY_INVALID;
+        entry->error = g_strdup(err->message);
+    }
+}
+
+
+/**
+ * fwselSearchLoad:
+ * @dirs: descriptor directories in increasing precedence; NULL ones are
+ *        skipped
+ *
+ * Every descriptor file of the host as a fwselEntry, in the order
+ * described in fwselCatalog: a file that cannot be parsed becomes an
+ * INVALID entry carrying its error, it never makes the whole load fail.
+ * Only a directory that exists but cannot be read is an error.
+ */
+GPtrArray *
+fwselSearchLoad(const fwselRoot *root,
+                char *const *dirs,
+                size_t ndirs,
+                GError **error)
+{
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify) fwselEntryFree);
     size_t d;
     size_t i;
 
-    for (d = 0; d < G_N_ELEMENTS(host->firmwareDirs); d++) {
-        if (!host->firmwareDirs[d])
-            continue;
-        if (fwselSearchDir(host, host->firmwareDirs[d], all, error) < 0) {
-            g_ptr_array_set_free_func(all, (GDestroyNotify) fwselEntryFree);
+    for (d = 0; d < ndirs; d++) {
+        if (dirs[d] && fwselSearchDir(root, dirs[d], all, error) < 0)
             return NULL;
-        }
     }
 
     /* stable sort: same names stay in directory (precedence) order */
@@ -159,7 +186,6 @@ fwselCatalogLoad(const fwselHost *host, GError **error)
     for (i = 0; i < all->len; i++) {
         fwselEntry *entry = g_ptr_array_index(all, i);
         fwselEntry *winner = NULL;
-        g_autoptr(GError) err = NULL;
         size_t j;
 
         if (entry->state == FWSEL_ENTRY_IGNORED)
@@ -180,50 +206,8 @@ fwselCatalogLoad(const fwselHost *host, GError **error)
             continue;
         }
 
-        if (entry->state == FWSEL_ENTRY_MASK)
-            continue;
-        if ((entry->desc = fwselDescriptorLoad(host->root, entry->path, &err))) {
-            entry->state = FWSEL_ENTRY_ACTIVE;
-        } else {
-            entry->state = FWSEL_ENTRY_INVALID;
-            entry->error = g_strdup(err->message);
-        }
+        if (entry->state != FWSEL_ENTRY_MASK)
+            fwselSearchParse(root, entry);
     }
-
-    catalog->nentries = all->len;
-    catalog->entries = (fwselEntry **) g_ptr_array_free(g_steal_pointer(&all), FALSE);
-    return g_steal_pointer(&catalog);
-}
-
-
-/**
- * fwselCatalogFindByCode:
- * @root: the host root the paths live under
- * @path: a loader (code) path as the host sees it
- *
- * The first active descriptor whose code file is @path: one naming it
- * exactly is preferred over one reaching the same file through symbolic
- * links.  NULL when no descriptor describes @path.
- */
-const fwselDescriptor *
-fwselCatalogFindByCode(const fwselCatalog *catalog,
-                       const char *root,
-                       const char *path)
-{
-    const fwselDescriptor *viaLink = NULL;
-    size_t i;
-
-    for (i = 0; path && i < catalog->nentries; i++) {
-        const fwselEntry *e = catalog->entries[i];
-        const char *code;
-
-        if (e->state != FWSEL_ENTRY_ACTIVE)
-            continue;
-        code = fwselDescriptorCodeFile(e->desc);
-        if (g_str_equal(code, path))
-            return e->desc;
-        if (!viaLink && fwselPathSameFile(root, code, path))
-            viaLink = e->desc;
-    }
-    return viaLink;
+    return g_steal_pointer(&all);
 }

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
-#include "fwsel-descriptor.h"
+#include <unistd.h>
+
+#include "fwsel-catalog.h"
 #include "fwsel-util.h"
 
 #define TEST_PATH "/usr/share/qemu/firmware/50-test.json"
@@ -559,28 +561,56 @@ fwselTestWritePadded(const char *file, gsize size)
 }
 
 
+/* The catalog entry of descriptor file @name in the tree */
+static const fwselEntry *
+fwselTestEntry(const fwselCatalog *catalog, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < catalog->nentries; i++) {
+        if (g_str_equal(catalog->entries[i]->name, name))
+            return catalog->entries[i];
+    }
+    g_assert_not_reached();
+    return NULL;
+}
+
+
+static fwselCatalog *
+fwselTestLoadTree(fwselTestTree *tree)
+{
+    g_autoptr(fwselHostOptions) opts = fwselHostOptionsNew();
+    g_autoptr(GError) err = NULL;
+    fwselCatalog *catalog;
+
+    g_assert_cmpint(fwselHostOptionsSetRoot(opts, tree->root, &err), ==, 0);
+    catalog = fwselCatalogLoad(opts, &err);
+    g_assert_no_error(err);
+    return catalog;
+}
+
+
 static void
 fwselTestLoadLimit(fwselTestTree *tree, gconstpointer data G_GNUC_UNUSED)
 {
     g_autofree char *atLimit = g_build_filename(tree->dir, "50-limit.json", NULL);
     g_autofree char *overLimit = g_build_filename(tree->dir, "50-over.json", NULL);
-    g_autoptr(fwselDescriptor) ok = NULL;
-    g_autoptr(fwselDescriptor) bad = NULL;
-    g_autoptr(GError) err = NULL;
+    g_autoptr(fwselCatalog) catalog = NULL;
+    const fwselEntry *ok;
+    const fwselEntry *bad;
 
     fwselTestWritePadded(atLimit, FWSEL_MAX_INPUT_SIZE);
     fwselTestWritePadded(overLimit, FWSEL_MAX_INPUT_SIZE + 1);
+    catalog = fwselTestLoadTree(tree);
 
-    ok = fwselDescriptorLoad(tree->root, "/usr/share/qemu/firmware/50-limit.json", &err);
-    g_assert_no_error(err);
-    g_assert_nonnull(ok);
-    g_assert_cmpstr(ok->path, ==, "/usr/share/qemu/firmware/50-limit.json");
+    ok = fwselTestEntry(catalog, "50-limit.json");
+    g_assert_cmpint(ok->state, ==, FWSEL_ENTRY_ACTIVE);
+    g_assert_cmpstr(ok->desc->path, ==, "/usr/share/qemu/firmware/50-limit.json");
 
-    bad = fwselDescriptorLoad(tree->root, "/usr/share/qemu/firmware/50-over.json", &err);
-    g_assert_null(bad);
-    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_INVALID);
+    bad = fwselTestEntry(catalog, "50-over.json");
+    g_assert_cmpint(bad->state, ==, FWSEL_ENTRY_INVALID);
     /* the error names the file as the host sees it, not its place under the root */
-    g_assert_cmpstr(err->message, ==,
+    g_assert_cmpstr(bad->error, ==,
                     "/usr/share/qemu/firmware/50-over.json: (file): file is 1048577 bytes, "
                     "larger than the 1048576 byte limit");
 }
@@ -591,28 +621,28 @@ fwselTestLoadErrors(fwselTestTree *tree, gconstpointer data G_GNUC_UNUSED)
 {
     g_autofree char *subdir = g_build_filename(tree->dir, "50-dir.json", NULL);
     g_autofree char *bad = g_build_filename(tree->dir, "50-bad.json", NULL);
+    g_autofree char *dangling = g_build_filename(tree->dir, "50-none.json", NULL);
+    g_autoptr(fwselCatalog) catalog = NULL;
     g_autoptr(GError) err = NULL;
-    g_autoptr(fwselDescriptor) desc = NULL;
-
-    desc = fwselDescriptorLoad(tree->root, "/usr/share/qemu/firmware/50-none.json", &err);
-    g_assert_null(desc);
-    g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_IO);
-    g_assert_true(g_str_has_prefix(err->message,
-                                   "/usr/share/qemu/firmware/50-none.json: (file): cannot open: "));
-    g_clear_error(&err);
+    const fwselEntry *e;
 
     g_assert_cmpint(g_mkdir(subdir, 0755), ==, 0);
-    desc = fwselDescriptorLoad(tree->root, "/usr/share/qemu/firmware/50-dir.json", &err);
-    g_assert_null(desc);
-    g_assert_cmpstr(err->message, ==,
-                    "/usr/share/qemu/firmware/50-dir.json: (file): not a regular file");
-    g_clear_error(&err);
-
+    g_assert_cmpint(symlink("/usr/share/qemu/firmware/no-such.json", dangling), ==, 0);
     g_file_set_contents(bad, "{ \"interface-types\": [] }", -1, &err);
     g_assert_no_error(err);
-    desc = fwselDescriptorLoad(tree->root, "/usr/share/qemu/firmware/50-bad.json", &err);
-    g_assert_null(desc);
-    g_assert_cmpstr(err->message, ==,
+    catalog = fwselTestLoadTree(tree);
+
+    e = fwselTestEntry(catalog, "50-none.json");
+    g_assert_cmpint(e->state, ==, FWSEL_ENTRY_IGNORED);
+    g_assert_cmpstr(e->error, ==, "cannot be read: No such file or directory");
+
+    e = fwselTestEntry(catalog, "50-dir.json");
+    g_assert_cmpint(e->state, ==, FWSEL_ENTRY_IGNORED);
+    g_assert_true(g_str_has_prefix(e->error, "not a regular file"));
+
+    e = fwselTestEntry(catalog, "50-bad.json");
+    g_assert_cmpint(e->state, ==, FWSEL_ENTRY_INVALID);
+    g_assert_cmpstr(e->error, ==,
                     "/usr/share/qemu/firmware/50-bad.json: interface-types: empty list");
 }
 

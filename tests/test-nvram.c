@@ -1281,8 +1281,23 @@ testRace(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
 
 /* ---- domain level: check, remove, paths ------------------------------- */
 
+/* The catalog of a host tree (only its settings and root matter here) */
+static fwselCatalog *
+nvramCatalog(const char *root)
+{
+    g_autoptr(fwselHostOptions) opts = fwselHostOptionsNew();
+    g_autoptr(GError) err = NULL;
+    fwselCatalog *catalog;
+
+    g_assert_cmpint(fwselHostOptionsSetRoot(opts, root, &err), ==, 0);
+    catalog = fwselCatalogLoad(opts, &err);
+    g_assert_no_error(err);
+    return catalog;
+}
+
+
 typedef struct {
-    fwselHost *host;
+    fwselCatalog *catalog;
     fwselDomain *dom;
     char *final;        /* on disk */
     char *tmplDisk;
@@ -1294,11 +1309,11 @@ nvramDomainInit(nvramDomainFx *d, const nvramFixture *fx, fwselFormat fmt)
 {
     g_autofree char *ovmf = nvramMkdir(fx, "usr/share/OVMF");
 
-    d->host = fwselHostNew(fx->dir, false);
-    g_free(d->host->qemuUser);
-    g_free(d->host->qemuGroup);
-    d->host->qemuUser = g_strdup("root");
-    d->host->qemuGroup = g_strdup("root");
+    d->catalog = nvramCatalog(fx->dir);
+    g_free(d->catalog->settings.qemuUser);
+    g_free(d->catalog->settings.qemuGroup);
+    d->catalog->settings.qemuUser = g_strdup("root");
+    d->catalog->settings.qemuGroup = g_strdup("root");
 
     d->dom = fwselDomainNew();
     d->dom->name = g_strdup("guest");
@@ -1306,9 +1321,9 @@ nvramDomainInit(nvramDomainFx *d, const nvramFixture *fx, fwselFormat fmt)
     d->dom->nvram.templatePath = g_strdup("/usr/share/OVMF/OVMF_VARS_4M.fd");
     d->dom->nvram.templateFormat = FWSEL_FORMAT_RAW;
     d->dom->nvram.format = fmt;
-    d->dom->nvram.path = fwselNvramDefaultPath(d->host, d->dom, NULL);
+    d->dom->nvram.path = fwselNvramDefaultPath(d->catalog->settings.nvramDir, d->dom, NULL);
     g_assert_nonnull(d->dom->nvram.path);
-    d->final = fwselHostPath(d->host, d->dom->nvram.path);
+    d->final = g_build_filename(fx->dir, d->dom->nvram.path, NULL);
     d->tmplDisk = g_build_filename(ovmf, "OVMF_VARS_4M.fd", NULL);
     nvramMakeTemplate(d->tmplDisk, 528 * KiB, 0, 300 * KiB, 15, false);
 }
@@ -1317,7 +1332,7 @@ nvramDomainInit(nvramDomainFx *d, const nvramFixture *fx, fwselFormat fmt)
 static void
 nvramDomainClear(nvramDomainFx *d)
 {
-    fwselHostFree(d->host);
+    fwselCatalogFree(d->catalog);
     fwselDomainFree(d->dom);
     g_free(d->final);
     g_free(d->tmplDisk);
@@ -1330,7 +1345,7 @@ nvramCheckText(nvramDomainFx *d, int expect)
     g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) err = NULL;
 
-    g_assert_cmpint(fwselNvramCheck(d->host, d->dom, problems, &err), ==, expect);
+    g_assert_cmpint(fwselNvramCheck(d->catalog, d->dom, problems, &err), ==, expect);
     g_assert_no_error(err);
     g_ptr_array_add(problems, NULL);
     return g_strjoinv("\n", (char **) problems->pdata);
@@ -1353,7 +1368,7 @@ testDomainCheck(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
     g_clear_pointer(&text, g_free);
 
     /* create makes the NVRAM directory under the root */
-    g_assert_cmpint(fwselNvramCreate(d.host, d.dom, &owner, 0, &err), ==,
+    g_assert_cmpint(fwselNvramCreate(d.catalog, d.dom, &owner, 0, &err), ==,
                     FWSEL_NVRAM_CREATED);
     g_assert_no_error(err);
     g_assert_true(nvramSameContents(d.tmplDisk, d.final));
@@ -1382,7 +1397,7 @@ testDomainCheck(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
     g_clear_pointer(&text, g_free);
 
     /* a qcow2 file where raw is declared */
-    g_assert_cmpint(fwselNvramReset(d.host, d.dom, &owner, 0, NULL, &err), ==,
+    g_assert_cmpint(fwselNvramReset(d.catalog, d.dom, &owner, 0, NULL, &err), ==,
                     FWSEL_NVRAM_REPLACED);
     {
         int fd = open(d.final, O_WRONLY | O_CLOEXEC);
@@ -1425,10 +1440,11 @@ testDomainOwner(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
     }
     nvramDomainInit(&d, fx, FWSEL_FORMAT_RAW);
     nvramWriteFile(conf, text, strlen(text));
-    g_assert_cmpint(fwselHostLoadQemuConf(d.host, &err), ==, 0);
-    g_assert_cmpstr(d.host->qemuUser, ==, "+4242");
+    fwselCatalogFree(d.catalog);
+    d.catalog = nvramCatalog(fx->dir);
+    g_assert_cmpstr(d.catalog->settings.qemuUser, ==, "+4242");
 
-    g_assert_cmpint(fwselNvramCreate(d.host, d.dom, NULL, 0, &err), ==, FWSEL_NVRAM_CREATED);
+    g_assert_cmpint(fwselNvramCreate(d.catalog, d.dom, NULL, 0, &err), ==, FWSEL_NVRAM_CREATED);
     g_assert_no_error(err);
     g_assert_cmpint(lstat(d.final, &sb), ==, 0);
     g_assert_cmpint(sb.st_uid, ==, 4242);
@@ -1437,9 +1453,9 @@ testDomainOwner(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
 
     /* a user that does not exist: a clear error, nothing created */
     g_assert_cmpint(unlink(d.final), ==, 0);
-    g_free(d.host->qemuUser);
-    d.host->qemuUser = g_strdup("no-such-user-fwsel");
-    g_assert_cmpint(fwselNvramCreate(d.host, d.dom, NULL, 0, &err), ==, -1);
+    g_free(d.catalog->settings.qemuUser);
+    d.catalog->settings.qemuUser = g_strdup("no-such-user-fwsel");
+    g_assert_cmpint(fwselNvramCreate(d.catalog, d.dom, NULL, 0, &err), ==, -1);
     g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_INVALID);
     g_assert_nonnull(strstr(err->message, "user 'no-such-user-fwsel' does not exist"));
     g_assert_false(nvramExists(d.final));
@@ -1461,7 +1477,7 @@ testDomainQcow2(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
     }
     nvramDomainInit(&d, fx, FWSEL_FORMAT_QCOW2);
     g_assert_true(g_str_has_suffix(d.dom->nvram.path, "/guest_VARS.qcow2"));
-    g_assert_cmpint(fwselNvramCreate(d.host, d.dom, &owner, 0, &err), ==,
+    g_assert_cmpint(fwselNvramCreate(d.catalog, d.dom, &owner, 0, &err), ==,
                     FWSEL_NVRAM_CREATED);
     g_assert_no_error(err);
     text = nvramCheckText(&d, FWSEL_NVRAM_EXISTED);
@@ -1491,17 +1507,17 @@ testDomainRemove(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
 
     nvramDomainInit(&d, fx, FWSEL_FORMAT_RAW);
 
-    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, 0, &err), ==, FWSEL_NVRAM_ABSENT);
-    g_assert_cmpint(fwselNvramCreate(d.host, d.dom, &owner, 0, &err), ==,
+    g_assert_cmpint(fwselNvramRemove(d.catalog, d.dom, 0, &err), ==, FWSEL_NVRAM_ABSENT);
+    g_assert_cmpint(fwselNvramCreate(d.catalog, d.dom, &owner, 0, &err), ==,
                     FWSEL_NVRAM_CREATED);
-    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, 0, &err), ==, FWSEL_NVRAM_REMOVED);
+    g_assert_cmpint(fwselNvramRemove(d.catalog, d.dom, 0, &err), ==, FWSEL_NVRAM_REMOVED);
     g_assert_false(nvramExists(d.final));
     g_assert_true(nvramExists(d.tmplDisk));
 
     /* a symlink at the path: refused, its target kept */
     nvramWriteFile(victim, "x", 1);
     g_assert_cmpint(symlink(victim, d.final), ==, 0);
-    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, 0, &err), ==, -1);
+    g_assert_cmpint(fwselNvramRemove(d.catalog, d.dom, 0, &err), ==, -1);
     g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
     g_clear_error(&err);
     g_assert_true(nvramExists(victim));
@@ -1512,19 +1528,19 @@ testDomainRemove(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
     g_free(d.dom->nvram.path);
     d.dom->nvram.path = g_strdup("/srv/vars/guest.fd");
     nvramWriteFile(otherFile, "x", 1);
-    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, 0, &err), ==, -1);
+    g_assert_cmpint(fwselNvramRemove(d.catalog, d.dom, 0, &err), ==, -1);
     g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
     g_assert_nonnull(strstr(err->message, "outside the NVRAM directory"));
     g_clear_error(&err);
     g_assert_true(nvramExists(otherFile));
-    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, FWSEL_NVRAM_EXPLICIT_PATH, &err), ==,
+    g_assert_cmpint(fwselNvramRemove(d.catalog, d.dom, FWSEL_NVRAM_EXPLICIT_PATH, &err), ==,
                     FWSEL_NVRAM_REMOVED);
     g_assert_false(nvramExists(otherFile));
 
     /* never the template, even when named */
     g_free(d.dom->nvram.path);
     d.dom->nvram.path = g_strdup(d.dom->nvram.templatePath);
-    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, FWSEL_NVRAM_EXPLICIT_PATH, &err), ==, -1);
+    g_assert_cmpint(fwselNvramRemove(d.catalog, d.dom, FWSEL_NVRAM_EXPLICIT_PATH, &err), ==, -1);
     g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
     g_clear_error(&err);
     g_assert_true(nvramExists(d.tmplDisk));
@@ -1534,7 +1550,7 @@ testDomainRemove(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
         struct stat after;
 
         g_assert_cmpint(stat(d.tmplDisk, &before), ==, 0);
-        g_assert_cmpint(fwselNvramReset(d.host, d.dom, &owner, 0, NULL, &err), ==, -1);
+        g_assert_cmpint(fwselNvramReset(d.catalog, d.dom, &owner, 0, NULL, &err), ==, -1);
         g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
         g_assert_nonnull(strstr(err->message, "is its template itself"));
         g_clear_error(&err);
@@ -1546,10 +1562,10 @@ testDomainRemove(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
     /* a path that climbs out is refused before anything is touched */
     g_free(d.dom->nvram.path);
     d.dom->nvram.path = g_strdup("/var/lib/libvirt/qemu/nvram/../../../../victim");
-    g_assert_cmpint(fwselNvramRemove(d.host, d.dom, FWSEL_NVRAM_EXPLICIT_PATH, &err), ==, -1);
+    g_assert_cmpint(fwselNvramRemove(d.catalog, d.dom, FWSEL_NVRAM_EXPLICIT_PATH, &err), ==, -1);
     g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
     g_clear_error(&err);
-    g_assert_cmpint(fwselNvramCreate(d.host, d.dom, &owner, 0, &err), ==, -1);
+    g_assert_cmpint(fwselNvramCreate(d.catalog, d.dom, &owner, 0, &err), ==, -1);
     g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
     g_clear_error(&err);
     g_assert_true(nvramExists(victim));
@@ -1561,7 +1577,7 @@ testDomainRemove(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
 static void
 testDomainNames(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
 {
-    g_autoptr(fwselHost) host = fwselHostNew(fx->dir, false);
+    g_autoptr(fwselCatalog) catalog = nvramCatalog(fx->dir);
     g_autofree char *longName = g_strnfill(241, 'a');
     const char *bad[] = { "../escape", "a/b", "..", ".", "", longName };
     size_t i;
@@ -1572,7 +1588,7 @@ testDomainNames(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
         g_autofree char *path = NULL;
 
         dom->name = g_strdup(bad[i]);
-        path = fwselNvramDefaultPath(host, dom, &err);
+        path = fwselNvramDefaultPath(catalog->settings.nvramDir, dom, &err);
         g_assert_null(path);
         g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
     }

@@ -12,9 +12,9 @@
 int
 fwselCliArgv(fwselCli *cli, int argc, char **argv)
 {
-    g_autoptr(fwselHost) host = NULL;
     g_autoptr(fwselCatalog) catalog = NULL;
-    g_autoptr(fwselDomainXML) doc = NULL;
+    g_auto(fwselCliInput) in = { 0 };
+    g_autoptr(fwselResult) result = NULL;
     g_autoptr(fwselCommand) cmd = NULL;
     g_autoptr(GError) err = NULL;
     g_autofree char *text = NULL;
@@ -23,9 +23,11 @@ fwselCliArgv(fwselCli *cli, int argc, char **argv)
     if (argc != 1)
         return fwselCliUsage("argv takes one argument: DOMAIN.xml");
 
-    if (!(doc = fwselDomainXMLLoad(argv[0], &err)) ||
-        !(catalog = fwselCliLoad(cli, &host, &err)) ||
-        !(cmd = fwselCommandBuild(host, catalog, fwselDomainXMLGetDomain(doc), &err)))
+    if (fwselCliInputRead(argv[0], &in, &err) < 0 ||
+        !(catalog = fwselCliLoad(cli, &err)))
+        return fwselCliFail(err);
+    result = fwselEvaluate(catalog, fwselCliInputRequest(catalog, &in));
+    if (!(cmd = fwselCommandBuild(in.req, result, &err)))
         return fwselCliFail(err);
 
     for (i = 0; i < cmd->notes->len; i++)

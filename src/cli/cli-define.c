@@ -123,38 +123,46 @@ fwselCliReportDefined(const char *name, const fwselPreservation *pres)
 int
 fwselCliDefine(fwselCli *cli, int argc, char **argv)
 {
-    g_autoptr(fwselHost) host = NULL;
     g_autoptr(fwselCatalog) catalog = NULL;
-    g_autoptr(fwselDomainXML) doc = NULL;
-    g_autoptr(fwselSelection) sel = NULL;
+    g_auto(fwselCliInput) in = { 0 };
+    g_autoptr(fwselResult) result = NULL;
+    g_autoptr(fwselDomain) selected = NULL;
+    g_autoptr(fwselRequest) selectedReq = NULL;
     g_autoptr(fwselPreservation) pres = NULL;
     g_autoptr(GError) err = NULL;
     g_autofree char *name = NULL;
-    const fwselDomain *dom;
+    const fwselRequest *req;
     virConnectPtr conn = NULL;
     int ret;
 
     if (argc != 1)
         return fwselCliUsage("define takes one argument: DOMAIN.xml");
 
-    if (!(doc = fwselDomainXMLLoad(argv[0], &err)) ||
-        !(catalog = fwselCliLoad(cli, &host, &err)))
+    if (fwselCliInputRead(argv[0], &in, &err) < 0 ||
+        !(catalog = fwselCliLoad(cli, &err)))
         return fwselCliFail(err);
-    dom = fwselDomainXMLGetDomain(doc);
-    if (!dom->name)
+    req = fwselCliInputRequest(catalog, &in);
+    if (!req->dom->name)
         return fwselCliUsage("%s: the domain has no <name>", argv[0]);
-    /* @dom belongs to @doc, which the definition rewrites */
-    name = g_strdup(dom->name);
+    /* the request's domain outlives the document, which the definition
+     * rewrites */
+    name = g_strdup(req->dom->name);
 
     /* select, then pin the choice as if the selection were the existing
      * definition: explicit files, automatic selection off */
-    if (!(sel = fwselSelect(host, catalog, dom, &err)) ||
-        !(pres = fwselPreserve(host, catalog, sel->dom, dom, &err)))
+    result = fwselEvaluate(catalog, req);
+    if (fwselResultFailed(result)) {
+        fwselResultToError(result, &err);
+        return fwselCliFail(err);
+    }
+    selected = fwselFillRender(result->dom, fwselResultChosen(result), FWSEL_FORM_RECORDED);
+    selectedReq = fwselRequestDerive(catalog, selected, req, &req, 1);
+    if (!(pres = fwselPreserve(catalog, selectedReq, req, &err)))
         return fwselCliFail(err);
 
     if (!(conn = fwselCliConnect(cli, &err)))
         return fwselCliFail(err);
-    if (fwselCliDefinePreserved(conn, doc, pres, &err) < 0) {
+    if (fwselCliDefinePreserved(conn, in.doc, pres, &err) < 0) {
         ret = fwselCliFail(err);
     } else {
         fwselCliReportDefined(name, pres);
@@ -202,23 +210,26 @@ fwselCliFetch(virConnectPtr conn,
 
 /* A defined domain, with what the commands on it need */
 typedef struct {
-    fwselHost *host;
     fwselCatalog *catalog;
     virConnectPtr conn;
     fwselDomainXML *persistent;
     fwselDomainXML *live;       /* NULL unless the domain runs */
+    fwselRequest *persistentReq;
+    fwselRequest *currentReq;   /* the firmware the domain really has: the
+                                 * running XML shows it */
 } fwselCliDomain;
 
 
 static void
 fwselCliDomainClear(fwselCliDomain *d)
 {
+    fwselRequestFree(d->currentReq);
+    fwselRequestFree(d->persistentReq);
     fwselDomainXMLFree(d->live);
     fwselDomainXMLFree(d->persistent);
     if (d->conn)
         virConnectClose(d->conn);
     fwselCatalogFree(d->catalog);
-    fwselHostFree(d->host);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(fwselCliDomain, fwselCliDomainClear);
 
@@ -226,18 +237,14 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(fwselCliDomain, fwselCliDomainClear);
 static int
 fwselCliDomainOpen(fwselCli *cli, const char *name, fwselCliDomain *d, GError **error)
 {
-    if (!(d->catalog = fwselCliLoad(cli, &d->host, error)) ||
-        !(d->conn = fwselCliConnect(cli, error)))
+    if (!(d->catalog = fwselCliLoad(cli, error)) ||
+        !(d->conn = fwselCliConnect(cli, error)) ||
+        fwselCliFetch(d->conn, name, &d->persistent, &d->live, error) < 0)
         return -1;
-    return fwselCliFetch(d->conn, name, &d->persistent, &d->live, error);
-}
-
-
-/* The firmware the domain really has: the running XML shows it */
-static const fwselDomain *
-fwselCliDomainCurrent(const fwselCliDomain *d)
-{
-    return fwselDomainXMLGetDomain(d->live ? d->live : d->persistent);
+    d->persistentReq = fwselRequestNew(d->catalog, fwselDomainXMLGetDomain(d->persistent));
+    d->currentReq = fwselRequestNew(d->catalog,
+                                    fwselDomainXMLGetDomain(d->live ? d->live : d->persistent));
+    return 0;
 }
 
 
@@ -252,8 +259,7 @@ fwselCliRedefine(fwselCli *cli, int argc, char **argv)
         return fwselCliUsage("redefine takes one argument: the domain name");
 
     if (fwselCliDomainOpen(cli, argv[0], &d, &err) < 0 ||
-        !(pres = fwselPreserve(d.host, d.catalog, fwselCliDomainCurrent(&d),
-                               fwselDomainXMLGetDomain(d.persistent), &err)) ||
+        !(pres = fwselPreserve(d.catalog, d.currentReq, d.persistentReq, &err)) ||
         fwselCliDefinePreserved(d.conn, d.persistent, pres, &err) < 0)
         return fwselCliFail(err);
 
@@ -273,13 +279,12 @@ fwselCliDrift(fwselCli *cli, int argc, char **argv)
         return fwselCliUsage("drift takes one argument: the domain name");
 
     if (fwselCliDomainOpen(cli, argv[0], &d, &err) < 0 ||
-        !(drift = fwselDriftCheck(d.host, d.catalog, fwselCliDomainCurrent(&d),
-                                  fwselDomainXMLGetDomain(d.persistent), &err)))
+        !(drift = fwselDriftCheck(d.catalog, d.currentReq, d.persistentReq, &err)))
         return fwselCliFail(err);
 
     printf("%s\n", drift->summary);
-    if (drift->state == FWSEL_DRIFT_CHANGED && drift->fresh->match) {
-        g_autofree char *reasons = fwselMatchFormatReasons(drift->fresh->match, "  ");
+    if (drift->state == FWSEL_DRIFT_CHANGED && drift->fresh->nverdicts) {
+        g_autofree char *reasons = fwselResultFormatVerdicts(drift->fresh, "  ");
 
         printf("selection today:\n%s", reasons);
     }

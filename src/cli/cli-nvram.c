@@ -26,36 +26,39 @@ FWSEL_ENUM_IMPL(fwselCliNvramOp, FWSEL_CLI_NVRAM_LAST,
                 "create", "reset", "check", "remove");
 
 
-/* The selected domain slice, and whether the XML itself names the path */
-static fwselSelection *
-fwselCliNvramDomain(fwselCli *cli, const char *file, fwselHost **hostOut,
+/* The domain after selection, and whether the XML itself names the path */
+static fwselResult *
+fwselCliNvramDomain(fwselCli *cli, const char *file, fwselCatalog **catalogOut,
                     bool *explicitPath, GError **error)
 {
-    g_autoptr(fwselDomainXML) doc = NULL;
-    g_autoptr(fwselHost) host = NULL;
     g_autoptr(fwselCatalog) catalog = NULL;
-    g_autoptr(fwselSelection) sel = NULL;
+    g_auto(fwselCliInput) in = { 0 };
+    g_autoptr(fwselResult) result = NULL;
 
-    if (!(doc = fwselDomainXMLLoad(file, error)) ||
-        !(catalog = fwselCliLoad(cli, &host, error)) ||
-        !(sel = fwselSelect(host, catalog, fwselDomainXMLGetDomain(doc), error)))
+    if (fwselCliInputRead(file, &in, error) < 0 ||
+        !(catalog = fwselCliLoad(cli, error)))
         return NULL;
+    result = fwselEvaluate(catalog, fwselCliInputRequest(catalog, &in));
+    if (fwselResultFailed(result)) {
+        fwselResultToError(result, error);
+        return NULL;
+    }
 
-    *explicitPath = fwselDomainXMLGetDomain(doc)->nvram.path != NULL;
-    *hostOut = g_steal_pointer(&host);
-    return g_steal_pointer(&sel);
+    *explicitPath = fwselDomainXMLGetDomain(in.doc)->nvram.path != NULL;
+    *catalogOut = g_steal_pointer(&catalog);
+    return g_steal_pointer(&result);
 }
 
 
 /* Problems of an existing varstore on stderr */
 static void
-fwselCliNvramWarn(const fwselHost *host, const fwselDomain *dom)
+fwselCliNvramWarn(const fwselCatalog *catalog, const fwselDomain *dom)
 {
     g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) err = NULL;
     guint i;
 
-    if (fwselNvramCheck(host, dom, problems, &err) < 0) {
+    if (fwselNvramCheck(catalog, dom, problems, &err) < 0) {
         fprintf(stderr, "virt-fwsel: warning: %s\n", err->message);
         return;
     }
@@ -66,18 +69,18 @@ fwselCliNvramWarn(const fwselHost *host, const fwselDomain *dom)
 
 
 static int
-fwselCliNvramCreate(fwselCli *cli, const fwselHost *host, const fwselDomain *dom,
+fwselCliNvramCreate(fwselCli *cli, const fwselCatalog *catalog, const fwselDomain *dom,
                     const fwselNvramOwner *owner)
 {
     g_autoptr(GError) err = NULL;
     int ret;
 
-    ret = fwselNvramCreate(host, dom, owner, cli->incoming ? FWSEL_NVRAM_INCOMING : 0, &err);
+    ret = fwselNvramCreate(catalog, dom, owner, cli->incoming ? FWSEL_NVRAM_INCOMING : 0, &err);
     if (ret < 0)
         return fwselCliFail(err);
     if (ret == FWSEL_NVRAM_EXISTED) {
         printf("%s already exists: left alone\n", dom->nvram.path);
-        fwselCliNvramWarn(host, dom);
+        fwselCliNvramWarn(catalog, dom);
     } else {
         printf("created %s from %s\n", dom->nvram.path, dom->nvram.templatePath);
     }
@@ -86,14 +89,14 @@ fwselCliNvramCreate(fwselCli *cli, const fwselHost *host, const fwselDomain *dom
 
 
 static int
-fwselCliNvramReset(fwselCli *cli, const fwselHost *host, const fwselDomain *dom,
+fwselCliNvramReset(fwselCli *cli, const fwselCatalog *catalog, const fwselDomain *dom,
                    const fwselNvramOwner *owner)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *backup = NULL;
     int ret;
 
-    ret = fwselNvramReset(host, dom, owner, cli->backup ? FWSEL_NVRAM_BACKUP : 0,
+    ret = fwselNvramReset(catalog, dom, owner, cli->backup ? FWSEL_NVRAM_BACKUP : 0,
                           &backup, &err);
     if (ret < 0)
         return fwselCliFail(err);
@@ -110,14 +113,14 @@ fwselCliNvramReset(fwselCli *cli, const fwselHost *host, const fwselDomain *dom,
 
 
 static int
-fwselCliNvramCheck(const fwselHost *host, const fwselDomain *dom)
+fwselCliNvramCheck(const fwselCatalog *catalog, const fwselDomain *dom)
 {
     g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GError) err = NULL;
     guint i;
     int ret;
 
-    if ((ret = fwselNvramCheck(host, dom, problems, &err)) < 0)
+    if ((ret = fwselNvramCheck(catalog, dom, problems, &err)) < 0)
         return fwselCliFail(err);
     if (ret == FWSEL_NVRAM_ABSENT) {
         printf("%s: does not exist (virt-fwsel nvram create makes it)\n", dom->nvram.path);
@@ -133,12 +136,12 @@ fwselCliNvramCheck(const fwselHost *host, const fwselDomain *dom)
 
 
 static int
-fwselCliNvramRemove(const fwselHost *host, const fwselDomain *dom, bool explicitPath)
+fwselCliNvramRemove(const fwselCatalog *catalog, const fwselDomain *dom, bool explicitPath)
 {
     g_autoptr(GError) err = NULL;
     int ret;
 
-    ret = fwselNvramRemove(host, dom, explicitPath ? FWSEL_NVRAM_EXPLICIT_PATH : 0, &err);
+    ret = fwselNvramRemove(catalog, dom, explicitPath ? FWSEL_NVRAM_EXPLICIT_PATH : 0, &err);
     if (ret < 0)
         return fwselCliFail(err);
     if (ret == FWSEL_NVRAM_ABSENT)
@@ -152,8 +155,8 @@ fwselCliNvramRemove(const fwselHost *host, const fwselDomain *dom, bool explicit
 int
 fwselCliNvram(fwselCli *cli, int argc, char **argv)
 {
-    g_autoptr(fwselHost) host = NULL;
-    g_autoptr(fwselSelection) sel = NULL;
+    g_autoptr(fwselCatalog) catalog = NULL;
+    g_autoptr(fwselResult) sel = NULL;
     g_autoptr(GError) err = NULL;
     fwselNvramOwner owner = { 0 };
     bool explicitPath = false;
@@ -171,18 +174,18 @@ fwselCliNvram(fwselCli *cli, int argc, char **argv)
     if (cli->owner && fwselNvramOwnerParse(cli->owner, &owner, &err) < 0)
         return fwselCliFail(err);
 
-    if (!(sel = fwselCliNvramDomain(cli, argv[1], &host, &explicitPath, &err)))
+    if (!(sel = fwselCliNvramDomain(cli, argv[1], &catalog, &explicitPath, &err)))
         return fwselCliFail(err);
 
     switch ((fwselCliNvramOp) op) {
     case FWSEL_CLI_NVRAM_CREATE:
-        return fwselCliNvramCreate(cli, host, sel->dom, cli->owner ? &owner : NULL);
+        return fwselCliNvramCreate(cli, catalog, sel->dom, cli->owner ? &owner : NULL);
     case FWSEL_CLI_NVRAM_RESET:
-        return fwselCliNvramReset(cli, host, sel->dom, cli->owner ? &owner : NULL);
+        return fwselCliNvramReset(cli, catalog, sel->dom, cli->owner ? &owner : NULL);
     case FWSEL_CLI_NVRAM_CHECK:
-        return fwselCliNvramCheck(host, sel->dom);
+        return fwselCliNvramCheck(catalog, sel->dom);
     case FWSEL_CLI_NVRAM_REMOVE:
-        return fwselCliNvramRemove(host, sel->dom, explicitPath);
+        return fwselCliNvramRemove(catalog, sel->dom, explicitPath);
     case FWSEL_CLI_NVRAM_LAST:
         break;
     }
@@ -197,13 +200,13 @@ fwselCliNvram(fwselCli *cli, int argc, char **argv)
  * not fit the firmware just selected.  Never changes the exit status.
  */
 void
-fwselCliNvramSelectWarn(const fwselHost *host, const fwselDomain *dom)
+fwselCliNvramSelectWarn(const fwselCatalog *catalog, const fwselDomain *dom)
 {
     g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
     guint i;
 
     /* no local varstore, none there yet, or it could not be looked at */
-    if (fwselNvramCheck(host, dom, problems, NULL) != FWSEL_NVRAM_EXISTED)
+    if (fwselNvramCheck(catalog, dom, problems, NULL) != FWSEL_NVRAM_EXISTED)
         return;
     for (i = 0; i < problems->len; i++)
         fprintf(stderr, "virt-fwsel: warning: existing varstore does not fit: %s\n",

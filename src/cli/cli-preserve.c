@@ -58,45 +58,43 @@ fwselCliPreserveWrite(fwselDomainXML *doc, const fwselPreservation *pres)
 int
 fwselCliPreserve(fwselCli *cli, int argc, char **argv)
 {
-    g_autoptr(fwselHost) host = NULL;
     g_autoptr(fwselCatalog) catalog = NULL;
-    g_autoptr(fwselDomainXML) existing = NULL;
-    g_autoptr(fwselDomainXML) requested = NULL;
+    g_auto(fwselCliInput) existing = { 0 };
+    g_auto(fwselCliInput) requested = { 0 };
     g_autoptr(fwselPreservation) pres = NULL;
     g_autoptr(GError) err = NULL;
 
     if (argc != 2)
         return fwselCliUsage("preserve takes two arguments: EXISTING.xml NEW.xml");
 
-    if (!(existing = fwselDomainXMLLoad(argv[0], &err)) ||
-        !(requested = fwselDomainXMLLoad(argv[1], &err)) ||
-        !(catalog = fwselCliLoad(cli, &host, &err)) ||
-        !(pres = fwselPreserve(host, catalog, fwselDomainXMLGetDomain(existing),
-                               fwselDomainXMLGetDomain(requested), &err)))
+    if (fwselCliInputRead(argv[0], &existing, &err) < 0 ||
+        fwselCliInputRead(argv[1], &requested, &err) < 0 ||
+        !(catalog = fwselCliLoad(cli, &err)) ||
+        !(pres = fwselPreserve(catalog, fwselCliInputRequest(catalog, &existing),
+                               fwselCliInputRequest(catalog, &requested), &err)))
         return fwselCliFail(err);
 
     fwselCliPreserveReport(pres);
-    return fwselCliPreserveWrite(requested, pres);
+    return fwselCliPreserveWrite(requested.doc, pres);
 }
 
 
 int
 fwselCliMigrateXML(fwselCli *cli, int argc, char **argv)
 {
-    g_autoptr(fwselHost) host = NULL;
     g_autoptr(fwselCatalog) catalog = NULL;
-    g_autoptr(fwselDomainXML) doc = NULL;
+    g_auto(fwselCliInput) in = { 0 };
     g_autoptr(fwselPreservation) pres = NULL;
     g_autoptr(GError) err = NULL;
 
     if (argc != 1)
         return fwselCliUsage("migrate-xml takes one argument: DOMAIN.xml");
 
-    if (!(doc = fwselDomainXMLLoad(argv[0], &err)) ||
-        !(catalog = fwselCliLoad(cli, &host, &err)) ||
-        !(pres = fwselMigratePin(host, catalog, fwselDomainXMLGetDomain(doc), &err)))
+    if (fwselCliInputRead(argv[0], &in, &err) < 0 ||
+        !(catalog = fwselCliLoad(cli, &err)) ||
+        !(pres = fwselMigratePin(catalog, fwselCliInputRequest(catalog, &in), &err)))
         return fwselCliFail(err);
 
     fwselCliPreserveReport(pres);
-    return fwselCliPreserveWrite(doc, pres);
+    return fwselCliPreserveWrite(in.doc, pres);
 }

@@ -147,7 +147,6 @@ fwselCliDescriptorJSON(const fwselDescriptor *desc)
 int
 fwselCliList(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
 {
-    g_autoptr(fwselHost) host = NULL;
     g_autoptr(fwselCatalog) catalog = NULL;
     g_autoptr(GError) err = NULL;
     json_object *arr = NULL;
@@ -155,7 +154,7 @@ fwselCliList(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
 
     if (argc != 0)
         return fwselCliUsage("list takes no arguments");
-    if (!(catalog = fwselCliLoad(cli, &host, &err)))
+    if (!(catalog = fwselCliLoad(cli, &err)))
         return fwselCliFail(err);
 
     if (cli->json)
@@ -230,10 +229,10 @@ fwselCliList(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
 int
 fwselCliSelect(fwselCli *cli, int argc, char **argv)
 {
-    g_autoptr(fwselHost) host = NULL;
     g_autoptr(fwselCatalog) catalog = NULL;
-    g_autoptr(fwselDomainXML) doc = NULL;
-    g_autoptr(fwselSelection) sel = NULL;
+    g_auto(fwselCliInput) in = { 0 };
+    g_autoptr(fwselResult) result = NULL;
+    g_autoptr(fwselDomain) out = NULL;
     g_autoptr(GError) err = NULL;
     g_autofree char *xml = NULL;
     guint i;
@@ -241,44 +240,44 @@ fwselCliSelect(fwselCli *cli, int argc, char **argv)
     if (argc != 1)
         return fwselCliUsage("select takes one argument: DOMAIN.xml");
 
-    if (!(doc = fwselDomainXMLLoad(argv[0], &err)))
+    if (fwselCliInputRead(argv[0], &in, &err) < 0 ||
+        !(catalog = fwselCliLoad(cli, &err)))
         return fwselCliFail(err);
-    if (!(catalog = fwselCliLoad(cli, &host, &err)))
-        return fwselCliFail(err);
-    if (!(sel = fwselSelect(host, catalog, fwselDomainXMLGetDomain(doc), &err))) {
-        if (err->code == FWSEL_ERROR_VALIDATE)
-            g_prefix_error(&err, "%s: ", argv[0]);
-        return fwselCliFail(err);
-    }
-    if (fwselDomainXMLUpdate(doc, sel->dom, &err) < 0)
+    result = fwselEvaluate(catalog, fwselCliInputRequest(catalog, &in));
+    if (fwselResultFailed(result))
+        return fwselCliResultFail(result, argv[0]);
+
+    out = fwselFillRender(result->dom, fwselResultChosen(result), FWSEL_FORM_RECORDED);
+    if (fwselDomainXMLUpdate(in.doc, out, &err) < 0)
         return fwselCliFail(err);
 
-    for (i = 0; i < sel->notes->len; i++)
-        fwselCliNote("%s", (const char *) g_ptr_array_index(sel->notes, i));
-    fwselCliNvramSelectWarn(host, sel->dom);
+    for (i = 0; i < result->notes->len; i++)
+        fwselCliNote("%s", (const char *) g_ptr_array_index(result->notes, i));
+    fwselCliNvramSelectWarn(catalog, result->dom);
 
-    xml = fwselDomainXMLFormat(doc);
+    xml = fwselDomainXMLFormat(in.doc);
     fputs(xml, stdout);
     return FWSEL_EXIT_OK;
 }
 
 
 static json_object *
-fwselCliVerdictsJSON(const fwselMatch *match)
+fwselCliVerdictsJSON(const fwselResult *result)
 {
     json_object *arr = json_object_new_array();
     size_t i;
 
-    for (i = 0; match && i < match->nverdicts; i++) {
-        const fwselVerdict *v = &match->verdicts[i];
+    for (i = 0; i < result->nverdicts; i++) {
+        const fwselVerdict *v = &result->verdicts[i];
         json_object *obj = json_object_new_object();
 
         json_object_object_add(obj, "name", json_object_new_string(v->entry->name));
         json_object_object_add(obj, "path", json_object_new_string(v->entry->path));
         json_object_object_add(obj, "verdict",
                                json_object_new_string(fwselVerdictKindTypeToString(v->kind)));
-        if (v->rule)
-            json_object_object_add(obj, "rule", json_object_new_string(v->rule));
+        if (v->kind == FWSEL_VERDICT_REJECTED)
+            json_object_object_add(obj, "rule",
+                                   json_object_new_string(fwselRuleTypeToString(v->rule)));
         if (v->reason)
             json_object_object_add(obj, "reason", json_object_new_string(v->reason));
         json_object_array_add(arr, obj);
@@ -287,81 +286,94 @@ fwselCliVerdictsJSON(const fwselMatch *match)
 }
 
 
+/* The one-line outcome explain prints after the verdicts, and its exit
+ * status */
+static char *
+fwselCliExplainOutcome(const fwselCatalog *catalog,
+                       const fwselDomain *dom,
+                       const fwselResult *result,
+                       int *ret)
+{
+    *ret = FWSEL_EXIT_OK;
+    if (result->chosen)
+        return g_strdup("selected");
+
+    switch (result->outcome) {
+    case FWSEL_OUTCOME_NOTHING:
+        return g_strdup("nothing to select: no firmware= and no pflash loader, the "
+                        "domain keeps the firmware it names (or QEMU's default)");
+    case FWSEL_OUTCOME_NO_MATCH:
+        *ret = FWSEL_EXIT_FAIL;
+        return g_strdup("no match");
+    case FWSEL_OUTCOME_INVALID:
+        *ret = FWSEL_EXIT_USAGE;
+        return g_strdup(result->error);
+    case FWSEL_OUTCOME_BUILTIN_BIOS:
+    case FWSEL_OUTCOME_UNDESCRIBED:
+    case FWSEL_OUTCOME_SELECTED:
+    case FWSEL_OUTCOME_LAST:
+        break;
+    }
+
+    if (result->notes->len > 0)
+        return g_strdup(g_ptr_array_index(result->notes, 0));
+    if (dom->nvram.templatePath)
+        return g_strdup_printf("no descriptor describes this loader; the domain names "
+                               "its varstore template %s", dom->nvram.templatePath);
+    if (result->dom->nvram.templatePath)
+        return g_strdup_printf("no descriptor describes this loader; %s nvram "
+                               "list gives the varstore template %s",
+                               catalog->settings.nvramPairsFromConf ? "qemu.conf's"
+                                                                    : "libvirt's built-in",
+                               result->dom->nvram.templatePath);
+    return g_strdup("no descriptor describes this loader");
+}
+
+
 int
 fwselCliExplain(fwselCli *cli, int argc, char **argv)
 {
-    g_autoptr(fwselHost) host = NULL;
     g_autoptr(fwselCatalog) catalog = NULL;
-    g_autoptr(fwselDomainXML) doc = NULL;
-    g_autoptr(fwselMatch) match = NULL;
-    g_autoptr(fwselSelection) sel = NULL;
+    g_auto(fwselCliInput) in = { 0 };
+    g_autoptr(fwselResult) result = NULL;
     g_autoptr(GError) err = NULL;
-    g_autoptr(GError) selErr = NULL;
     const fwselDomain *dom;
     g_autofree char *outcome = NULL;
-    bool nothingToSelect;
-    int ret = FWSEL_EXIT_OK;
+    int ret;
 
     if (argc != 1)
         return fwselCliUsage("explain takes one argument: DOMAIN.xml");
 
-    if (!(doc = fwselDomainXMLLoad(argv[0], &err)))
+    if (fwselCliInputRead(argv[0], &in, &err) < 0 ||
+        !(catalog = fwselCliLoad(cli, &err)))
         return fwselCliFail(err);
-    if (!(catalog = fwselCliLoad(cli, &host, &err)))
-        return fwselCliFail(err);
-    dom = fwselDomainXMLGetDomain(doc);
-    if (fwselDomainValidate(dom, &err) < 0) {
-        g_prefix_error(&err, "%s: ", argv[0]);
-        return fwselCliFail(err);
-    }
+    dom = fwselDomainXMLGetDomain(in.doc);
+    result = fwselEvaluate(catalog, fwselCliInputRequest(catalog, &in));
+    if (result->outcome == FWSEL_OUTCOME_INVALID && result->errorCode == FWSEL_ERROR_VALIDATE)
+        return fwselCliResultFail(result, argv[0]);
 
-    match = fwselMatchDomain(host, catalog, dom);
-    sel = fwselSelect(host, catalog, dom, &selErr);
-
-    nothingToSelect = dom->firmware == FWSEL_FIRMWARE_NONE &&
-                      !(dom->loader.present && dom->loader.type == FWSEL_LOADER_TYPE_PFLASH);
-    if (nothingToSelect) {
-        outcome = g_strdup("nothing to select: no firmware= and no pflash loader, the "
-                           "domain keeps the firmware it names (or QEMU's default)");
-    } else if (match->chosen) {
-        outcome = g_strdup("selected");
-    } else if (!sel) {
-        outcome = g_strdup(selErr->code == FWSEL_ERROR_NOMATCH ? "no match" : selErr->message);
-        ret = selErr->code == FWSEL_ERROR_NOMATCH ? FWSEL_EXIT_FAIL : FWSEL_EXIT_USAGE;
-    } else if (sel->notes->len > 0) {
-        outcome = g_strdup(g_ptr_array_index(sel->notes, 0));
-    } else if (dom->nvram.templatePath) {
-        outcome = g_strdup_printf("no descriptor describes this loader; the domain names "
-                                  "its varstore template %s", dom->nvram.templatePath);
-    } else if (sel->dom->nvram.templatePath) {
-        outcome = g_strdup_printf("no descriptor describes this loader; %s nvram "
-                                  "list gives the varstore template %s",
-                                  host->nvramPairsFromConf ? "qemu.conf's" : "libvirt's built-in",
-                                  sel->dom->nvram.templatePath);
-    } else {
-        outcome = g_strdup("no descriptor describes this loader");
-    }
+    outcome = fwselCliExplainOutcome(catalog, dom, result, &ret);
 
     if (cli->json) {
         json_object *obj = json_object_new_object();
 
         json_object_object_add(obj, "domain", fwselCliJSONStr(dom->name));
         json_object_object_add(obj, "arch", fwselCliJSONStr(dom->arch));
-        json_object_object_add(obj, "machine", fwselCliJSONStr(match->machine));
+        json_object_object_add(obj, "machine", fwselCliJSONStr(result->machine));
         json_object_object_add(obj, "firmware",
                                dom->firmware ? json_object_new_string(fwselFirmwareTypeToString(dom->firmware))
                                              : NULL);
         json_object_object_add(obj, "outcome", json_object_new_string(outcome));
         json_object_object_add(obj, "selected",
-                               match->chosen ? json_object_new_string(match->chosen->name) : NULL);
-        json_object_object_add(obj, "verdicts", fwselCliVerdictsJSON(nothingToSelect ? NULL : match));
+                               result->chosen ? json_object_new_string(result->chosen->name) : NULL);
+        json_object_object_add(obj, "verdicts", fwselCliVerdictsJSON(result));
         fwselCliPrintJSON(obj);
         json_object_put(obj);
         return ret;
     }
 
     {
-        g_autofree char *reasons = fwselMatchFormatReasons(match, "");
+        g_autofree char *reasons = fwselResultFormatVerdicts(result, "");
         g_autofree char *how = NULL;
 
         if (dom->firmware)
@@ -374,12 +386,12 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
             how = g_strdup("no firmware=");
 
         printf("domain %s: %s %s, %s\n", dom->name ? dom->name : "(unnamed)",
-               dom->arch, match->machine ? match->machine : "(no machine type)", how);
+               dom->arch, result->machine ? result->machine : "(no machine type)", how);
         /* verdicts only mean something when there is a selection to make */
-        if (!nothingToSelect)
+        if (result->outcome != FWSEL_OUTCOME_NOTHING)
             fputs(reasons, stdout);
-        if (match->chosen)
-            printf("result: selected %s\n", match->chosen->name);
+        if (result->chosen)
+            printf("result: selected %s\n", result->chosen->name);
         else
             printf("result: %s\n", outcome);
     }
@@ -476,7 +488,6 @@ static const fwselCheckRequest fwselCheckRequests[] = {
 int
 fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
 {
-    g_autoptr(fwselHost) host = NULL;
     g_autoptr(fwselCatalog) catalog = NULL;
     g_autoptr(GError) err = NULL;
     const char *arch = cli->arch ? cli->arch : "x86_64";
@@ -493,10 +504,10 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
     if (!machine)
         machine = (g_str_equal(arch, "x86_64") || g_str_equal(arch, "i686")) ? "q35" : "virt";
 
-    if (!(catalog = fwselCliLoad(cli, &host, &err)))
+    if (!(catalog = fwselCliLoad(cli, &err)))
         return fwselCliFail(err);
 
-    resolved = fwselHostResolveMachine(host, arch, machine);
+    resolved = fwselMachinesResolve(catalog->machines, arch, machine, NULL);
     if (cli->json)
         arr = json_object_new_array();
     else
@@ -504,8 +515,10 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
 
     for (i = 0; i < G_N_ELEMENTS(fwselCheckRequests); i++) {
         g_autoptr(fwselDomain) dom = fwselDomainNew();
-        g_autoptr(fwselSelection) sel = NULL;
+        g_autoptr(fwselRequest) req = NULL;
+        g_autoptr(fwselResult) result = NULL;
         g_autoptr(GError) serr = NULL;
+        const fwselDomain *sel = NULL;
         const char *what;
         g_autofree char *detail = NULL;
 
@@ -515,29 +528,33 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
         dom->firmware = FWSEL_FIRMWARE_EFI;
         fwselCheckRequests[i].apply(dom);
 
-        sel = fwselSelect(host, catalog, dom, &serr);
-        if (sel && sel->chosen) {
-            what = sel->chosen->name;
-            detail = g_strdup(sel->dom->loader.path ? sel->dom->loader.path : sel->dom->kernel);
-        } else if (sel) {
-            what = "built-in";
-            detail = g_strdup(sel->notes->len ? g_ptr_array_index(sel->notes, 0) : "");
-        } else {
+        req = fwselRequestNew(catalog, dom);
+        result = fwselEvaluate(catalog, req);
+        if (fwselResultFailed(result)) {
+            fwselResultToError(result, &serr);
             what = NULL;
             detail = g_strdup(serr->message);
+        } else if (result->chosen) {
+            sel = result->dom;
+            what = result->chosen->name;
+            detail = g_strdup(sel->loader.path ? sel->loader.path : sel->kernel);
+        } else {
+            sel = result->dom;
+            what = "built-in";
+            detail = g_strdup(result->notes->len ? g_ptr_array_index(result->notes, 0) : "");
         }
 
         if (cli->json) {
             json_object *obj = json_object_new_object();
 
             json_object_object_add(obj, "request", json_object_new_string(fwselCheckRequests[i].name));
-            json_object_object_add(obj, "descriptor", fwselCliJSONStr(sel && sel->chosen ? what : NULL));
-            json_object_object_add(obj, "loader", fwselCliJSONStr(sel ? sel->dom->loader.path : NULL));
+            json_object_object_add(obj, "descriptor", fwselCliJSONStr(result->chosen ? what : NULL));
+            json_object_object_add(obj, "loader", fwselCliJSONStr(sel ? sel->loader.path : NULL));
             json_object_object_add(obj, "nvram-template",
-                                   fwselCliJSONStr(sel ? sel->dom->nvram.templatePath : NULL));
+                                   fwselCliJSONStr(sel ? sel->nvram.templatePath : NULL));
             if (!sel)
                 json_object_object_add(obj, "error", json_object_new_string(serr->message));
-            if (sel && !sel->chosen)
+            if (sel && !result->chosen)
                 json_object_object_add(obj, "note", json_object_new_string(detail));
             json_object_array_add(arr, obj);
             continue;
@@ -545,24 +562,22 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
 
         if (what) {
             printf("%-26s %s (%s)\n", fwselCheckRequests[i].name, what, detail);
-        } else if (serr->code == FWSEL_ERROR_NOMATCH) {
-            g_autoptr(fwselMatch) m = fwselMatchDomain(host, catalog, dom);
+        } else if (result->outcome == FWSEL_OUTCOME_NO_MATCH) {
             size_t v;
             size_t other = 0;
 
             /* descriptors for other targets say nothing about this request */
             printf("%-26s none\n", fwselCheckRequests[i].name);
-            for (v = 0; v < m->nverdicts; v++) {
+            for (v = 0; v < result->nverdicts; v++) {
                 g_autofree char *line = NULL;
+                const fwselEntry *entry = result->verdicts[v].entry;
 
-                const fwselEntry *entry = m->verdicts[v].entry;
-
-                if (!entry->desc ||
-                    !fwselDescriptorSupportsTarget(entry->desc, arch, m->machine)) {
+                if (!entry->desc || !result->machine ||
+                    !fwselDescriptorSupportsTarget(entry->desc, arch, result->machine)) {
                     other++;
                     continue;
                 }
-                line = fwselVerdictFormat(&m->verdicts[v]);
+                line = fwselVerdictFormat(&result->verdicts[v]);
                 printf("    %s\n", line);
             }
             if (other)

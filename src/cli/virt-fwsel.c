@@ -89,56 +89,71 @@ fwselCliUsage(const char *fmt, ...)
 
 
 /**
- * fwselCliHost:
+ * fwselCliLoad:
  *
- * The host described by the shared options: --root, --session,
- * --nvram-dir, --machine-alias, and qemu.conf under the root.
+ * The host described by the shared options (--root, --session,
+ * --nvram-dir, --machine-alias, --no-qemu-probe) as a catalog: every
+ * host fact a command needs, read once.
  */
-static fwselHost *
-fwselCliHost(fwselCli *cli, GError **error)
+fwselCatalog *
+fwselCliLoad(fwselCli *cli, GError **error)
 {
-    g_autoptr(fwselHost) host = NULL;
+    g_autoptr(fwselHostOptions) opts = fwselHostOptionsNew();
     char **alias;
 
-    if (cli->root && !g_file_test(cli->root, G_FILE_TEST_IS_DIR)) {
-        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
-                    "--root: '%s' is not a directory", cli->root);
+    if (fwselHostOptionsSetRoot(opts, cli->root, error) < 0)
         return NULL;
-    }
-
-    host = fwselHostNew(cli->root, cli->session);
-    host->probeQemu = !cli->noProbe;
-
-    if (cli->nvramDir && fwselHostSetNvramDir(host, cli->nvramDir, error) < 0)
+    fwselHostOptionsSetSession(opts, cli->session);
+    fwselHostOptionsSetProbe(opts, !cli->noProbe);
+    if (cli->nvramDir && fwselHostOptionsSetNvramDir(opts, cli->nvramDir, error) < 0)
         return NULL;
     for (alias = cli->machineAliases; alias && *alias; alias++) {
-        if (fwselHostAddMachineAlias(host, *alias, error) < 0)
+        if (fwselHostOptionsAddMachineAlias(opts, *alias, error) < 0)
             return NULL;
     }
-    if (fwselHostLoadQemuConf(host, error) < 0)
-        return NULL;
-    return g_steal_pointer(&host);
+    return fwselCatalogLoad(opts, error);
 }
 
 
-/**
- * fwselCliLoad:
- * @hostOut: receives the host (fwselCliHost) on success
- *
- * The host and its descriptor catalog, as every command needs them.
- */
-fwselCatalog *
-fwselCliLoad(fwselCli *cli, fwselHost **hostOut, GError **error)
+void
+fwselCliInputClear(fwselCliInput *in)
 {
-    g_autoptr(fwselHost) host = NULL;
-    fwselCatalog *catalog;
+    fwselRequestFree(in->req);
+    fwselDomainXMLFree(in->doc);
+    *in = (fwselCliInput) { 0 };
+}
 
-    if (!(host = fwselCliHost(cli, error)))
-        return NULL;
-    if (!(catalog = fwselCatalogLoad(host, error)))
-        return NULL;
-    *hostOut = g_steal_pointer(&host);
-    return catalog;
+
+/* Reads a domain XML file */
+int
+fwselCliInputRead(const char *file, fwselCliInput *in, GError **error)
+{
+    if (!(in->doc = fwselDomainXMLLoad(file, error)))
+        return -1;
+    return 0;
+}
+
+
+/* The domain's request against @catalog (built once) */
+const fwselRequest *
+fwselCliInputRequest(const fwselCatalog *catalog, fwselCliInput *in)
+{
+    if (!in->req)
+        in->req = fwselRequestNew(catalog, fwselDomainXMLGetDomain(in->doc));
+    return in->req;
+}
+
+
+/* Reports a failed evaluation; a self-contradicting request names @file */
+int
+fwselCliResultFail(const fwselResult *result, const char *file)
+{
+    g_autoptr(GError) err = NULL;
+
+    fwselResultToError(result, &err);
+    if (err->code == FWSEL_ERROR_VALIDATE && file)
+        g_prefix_error(&err, "%s: ", file);
+    return fwselCliFail(err);
 }
 
 

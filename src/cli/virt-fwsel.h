@@ -37,7 +37,19 @@ int fwselCliFail(GError *error);
 void fwselCliNote(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 int fwselCliUsage(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
-fwselCatalog *fwselCliLoad(fwselCli *cli, fwselHost **hostOut, GError **error);
+fwselCatalog *fwselCliLoad(fwselCli *cli, GError **error);
+
+/* A domain XML file given on the command line, as a request */
+typedef struct {
+    fwselDomainXML *doc;
+    fwselRequest *req;
+} fwselCliInput;
+
+void fwselCliInputClear(fwselCliInput *in);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(fwselCliInput, fwselCliInputClear);
+int fwselCliInputRead(const char *file, fwselCliInput *in, GError **error);
+const fwselRequest *fwselCliInputRequest(const fwselCatalog *catalog, fwselCliInput *in);
+int fwselCliResultFail(const fwselResult *result, const char *file);
 
 int fwselCliList(fwselCli *cli, int argc, char **argv);
 int fwselCliSelect(fwselCli *cli, int argc, char **argv);
@@ -49,7 +61,7 @@ int fwselCliPreserve(fwselCli *cli, int argc, char **argv);
 int fwselCliMigrateXML(fwselCli *cli, int argc, char **argv);
 
 /* select: warn about an existing varstore that does not fit */
-void fwselCliNvramSelectWarn(const fwselHost *host, const fwselDomain *dom);
+void fwselCliNvramSelectWarn(const fwselCatalog *catalog, const fwselDomain *dom);
 
 #ifdef WITH_LIBVIRT
 int fwselCliDefine(fwselCli *cli, int argc, char **argv);

@@ -1,35 +1,23 @@
 /*
- * match.c: the selection rules
+ * rules.c: the selection rules
  *
- * Each rule is one small predicate that looks at the domain's request
- * and one descriptor and either accepts (NULL) or returns the reason it
- * rejects, written for the person who has to fix the domain or the host.
- * Descriptors are tried in catalog order; the first one every rule
- * accepts is selected.  explain, check, the no-match error and the tests
- * all read the same table.
+ * Each rule is one small predicate that looks at the request and one
+ * descriptor and either accepts (NULL) or returns the reason it rejects,
+ * written for the person who has to fix the domain or the host.  The
+ * table at the end is the single description of the rules: explain,
+ * check, the no-match message, preservation and the tests all read
+ * verdicts that name a row of it.
+ *
+ * Rules read only their inputs: the request, the descriptor and the
+ * catalog's facts.  No rule touches the file system.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
 #include <string.h>
 
-#include "fwsel-match.h"
+#include "fwsel-rules.h"
 #include "fwsel-util.h"
-
-FWSEL_ENUM_IMPL(fwselVerdictKind, FWSEL_VERDICT_LAST,
-                "selected", "matches", "rejected", "invalid", "shadowed", "masked",
-                "ignored");
-
-typedef struct {
-    fwselHost *host;
-    const fwselDomain *dom;
-    const char *machine;        /* alias resolved */
-    fwselInterface want;
-    char *loaderPath;           /* symlinks resolved, or NULL */
-    char *templatePath;         /* symlinks resolved, or NULL */
-    bool wantsVarstore;         /* the domain configured an <nvram> */
-    bool preferVarstore;        /* first pass: only firmware with a varstore */
-} fwselRuleCtx;
 
 typedef char *(*fwselRuleFunc)(const fwselRuleCtx *ctx,
                                const fwselDescriptor *desc);
@@ -95,11 +83,10 @@ fwselRuleDevice(const fwselRuleCtx *ctx G_GNUC_UNUSED,
 static char *
 fwselRuleLoaderPath(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 {
-    g_autofree char *code = NULL;
     const char *file = fwselDescriptorCodeFile(desc);
 
     if (desc->device == FWSEL_DEVICE_KERNEL) {
-        if (ctx->loaderPath)
+        if (ctx->dom->loader.path)
             return g_strdup_printf("domain names loader %s, this firmware is a kernel image",
                                    ctx->dom->loader.path);
         if (ctx->dom->kernel && !g_str_equal(ctx->dom->kernel, file))
@@ -108,10 +95,9 @@ fwselRuleLoaderPath(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
         return NULL;
     }
 
-    if (!ctx->loaderPath)
+    if (!ctx->dom->loader.path)
         return NULL;
-    if (fwselPathResolve(ctx->host->root, file, &code, NULL) < 0 ||
-        !g_str_equal(code, ctx->loaderPath))
+    if (!fwselPathFactSameFile(fwselCatalogFile(ctx->catalog, file), &ctx->req->loaderFile))
         return g_strdup_printf("domain names loader %s, this firmware is %s",
                                ctx->dom->loader.path, file);
     return NULL;
@@ -121,15 +107,13 @@ fwselRuleLoaderPath(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 static char *
 fwselRuleTemplatePath(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 {
-    g_autofree char *tmpl = NULL;
-
-    if (!ctx->templatePath)
+    if (!ctx->dom->nvram.templatePath)
         return NULL;
     if (!fwselDescriptorIsSplit(desc))
         return g_strdup_printf("domain names varstore template %s, this firmware has no varstore",
                                ctx->dom->nvram.templatePath);
-    if (fwselPathResolve(ctx->host->root, desc->nvramTemplate.filename, &tmpl, NULL) < 0 ||
-        !g_str_equal(tmpl, ctx->templatePath))
+    if (!fwselPathFactSameFile(fwselCatalogFile(ctx->catalog, desc->nvramTemplate.filename),
+                               &ctx->req->templateFile))
         return g_strdup_printf("domain names varstore template %s, this firmware uses %s",
                                ctx->dom->nvram.templatePath, desc->nvramTemplate.filename);
     return NULL;
@@ -142,8 +126,8 @@ fwselRuleTarget(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
     g_autoptr(GString) built = g_string_new(NULL);
     size_t i;
 
-    if (ctx->machine &&
-        fwselDescriptorSupportsTarget(desc, ctx->dom->arch, ctx->machine))
+    if (ctx->req->machine &&
+        fwselDescriptorSupportsTarget(desc, ctx->dom->arch, ctx->req->machine))
         return NULL;
 
     for (i = 0; i < desc->ntargets; i++) {
@@ -154,7 +138,7 @@ fwselRuleTarget(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
     }
     return g_strdup_printf("built for %s, domain is %s %s",
                            built->len ? built->str : "no target",
-                           ctx->dom->arch, ctx->machine ? ctx->machine : "(no machine type)");
+                           ctx->dom->arch, ctx->req->machine ? ctx->req->machine : "(no machine type)");
 }
 
 
@@ -246,7 +230,7 @@ fwselRuleFlashMode(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
                         "(writable code and variables)");
     if (desc->mode == FWSEL_FLASH_MODE_STATELESS && loader->stateless == FWSEL_TRISTATE_NO)
         return g_strdup("domain has <loader stateless='no'/>, this firmware is stateless");
-    if (desc->mode != FWSEL_FLASH_MODE_SPLIT && ctx->wantsVarstore)
+    if (desc->mode != FWSEL_FLASH_MODE_SPLIT && ctx->dom->nvram.present)
         return g_strdup_printf("domain configures <nvram>, this firmware is %s and has no varstore",
                                mode);
     return NULL;
@@ -266,7 +250,7 @@ fwselRuleMemory(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
         return g_strdup("domain has <loader readonly='no'/>, a ROM image is read-only");
     if (loader->stateless == FWSEL_TRISTATE_NO)
         return g_strdup("domain has <loader stateless='no'/>, a ROM image has no varstore");
-    if (ctx->wantsVarstore)
+    if (ctx->dom->nvram.present)
         return g_strdup("domain configures <nvram>, a ROM image has no varstore");
     return NULL;
 }
@@ -353,264 +337,71 @@ fwselRuleFilesExist(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 {
     const char *code = fwselDescriptorCodeFile(desc);
 
-    if (!ctx->host->checkFiles)
-        return NULL;
-    if (!fwselHostFileExists(ctx->host, code))
+    if (!fwselCatalogFileExists(ctx->catalog, code))
         return g_strdup_printf("%s does not exist on this host", code);
-    if (fwselDescriptorIsSplit(desc) && !fwselHostFileExists(ctx->host, desc->nvramTemplate.filename))
+    if (fwselDescriptorIsSplit(desc) &&
+        !fwselCatalogFileExists(ctx->catalog, desc->nvramTemplate.filename))
         return g_strdup_printf("varstore template %s does not exist on this host",
                                desc->nvramTemplate.filename);
     return NULL;
 }
 
 
-/* Evaluation order: what the descriptor is first, then what the domain
- * asks of it, then whether the host really has it. */
+/* The rules, indexed by fwselRule: evaluation order */
 static const struct {
-    const char *name;
+    fwselRuleKind kind;
     fwselRuleFunc check;
 } fwselRules[] = {
-    { "interface", fwselRuleInterface },
-    { "unknown-feature", fwselRuleUnknownFeatures },
-    { "device", fwselRuleDevice },
-    { "loader-path", fwselRuleLoaderPath },
-    { "template-path", fwselRuleTemplatePath },
-    { "target", fwselRuleTarget },
-    { "power-management", fwselRulePM },
-    { "secure-boot", fwselRuleSecureBoot },
-    { "enrolled-keys", fwselRuleEnrolledKeys },
-    { "smm", fwselRuleSMM },
-    { "flash-mode", fwselRuleFlashMode },
-    { "rom", fwselRuleMemory },
-    { "format", fwselRuleFormat },
-    { "launch-security", fwselRuleLaunchSecurity },
-    { "files", fwselRuleFilesExist },
-    { "varstore", fwselRuleVarstore },
+    [FWSEL_RULE_INTERFACE] = { FWSEL_RULE_KIND_IDENTITY, fwselRuleInterface },
+    [FWSEL_RULE_UNKNOWN_FEATURE] = { FWSEL_RULE_KIND_IDENTITY, fwselRuleUnknownFeatures },
+    [FWSEL_RULE_DEVICE] = { FWSEL_RULE_KIND_IDENTITY, fwselRuleDevice },
+    [FWSEL_RULE_LOADER_PATH] = { FWSEL_RULE_KIND_IDENTITY, fwselRuleLoaderPath },
+    [FWSEL_RULE_TEMPLATE_PATH] = { FWSEL_RULE_KIND_IDENTITY, fwselRuleTemplatePath },
+    [FWSEL_RULE_TARGET] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleTarget },
+    [FWSEL_RULE_POWER_MANAGEMENT] = { FWSEL_RULE_KIND_CAPABILITY, fwselRulePM },
+    [FWSEL_RULE_SECURE_BOOT] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleSecureBoot },
+    [FWSEL_RULE_ENROLLED_KEYS] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleEnrolledKeys },
+    [FWSEL_RULE_SMM] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleSMM },
+    [FWSEL_RULE_FLASH_MODE] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleFlashMode },
+    [FWSEL_RULE_ROM] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleMemory },
+    [FWSEL_RULE_FORMAT] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleFormat },
+    [FWSEL_RULE_LAUNCH_SECURITY] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleLaunchSecurity },
+    [FWSEL_RULE_FILES] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleFilesExist },
+    [FWSEL_RULE_VARSTORE] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleVarstore },
 };
+G_STATIC_ASSERT(G_N_ELEMENTS(fwselRules) == FWSEL_RULE_LAST);
+
+FWSEL_ENUM_IMPL(fwselRule, FWSEL_RULE_LAST,
+                "interface", "unknown-feature", "device", "loader-path", "template-path",
+                "target", "power-management", "secure-boot", "enrolled-keys", "smm",
+                "flash-mode", "rom", "format", "launch-security", "files", "varstore");
 
 
-void
-fwselMatchFree(fwselMatch *match)
+fwselRuleKind
+fwselRuleGetKind(fwselRule rule)
 {
-    size_t i;
-
-    if (!match)
-        return;
-    for (i = 0; i < match->nverdicts; i++)
-        g_free(match->verdicts[i].reason);
-    g_free(match->verdicts);
-    g_free(match->machine);
-    g_free(match);
+    return fwselRules[rule].kind;
 }
 
 
-static fwselInterface
-fwselWantedInterface(const fwselDomain *dom)
-{
-    switch (dom->firmware) {
-    case FWSEL_FIRMWARE_EFI:
-        return FWSEL_INTERFACE_UEFI;
-    case FWSEL_FIRMWARE_BIOS:
-        return FWSEL_INTERFACE_BIOS;
-    case FWSEL_FIRMWARE_NONE:
-    case FWSEL_FIRMWARE_LAST:
-        break;
-    }
-    if (dom->loader.present && dom->loader.type == FWSEL_LOADER_TYPE_PFLASH)
-        return FWSEL_INTERFACE_UEFI;
-    if (dom->loader.present && dom->loader.type == FWSEL_LOADER_TYPE_ROM)
-        return FWSEL_INTERFACE_BIOS;
-    return FWSEL_INTERFACE_NONE;
-}
-
-
-static void
-fwselMatchEntry(const fwselRuleCtx *ctx,
-                const fwselEntry *entry,
-                fwselVerdict *verdict)
+/**
+ * fwselRulesCheck:
+ * @reason: (out) the rejecting rule's reason, owned by the caller
+ *
+ * Runs the rules on @desc in order.  Returns the first rule that
+ * rejects it, or FWSEL_RULE_LAST (and no reason) when all accept.
+ */
+fwselRule
+fwselRulesCheck(const fwselRuleCtx *ctx,
+                const fwselDescriptor *desc,
+                char **reason)
 {
     size_t i;
 
-    verdict->entry = entry;
-    switch (entry->state) {
-    case FWSEL_ENTRY_SHADOWED:
-        verdict->kind = FWSEL_VERDICT_SHADOWED;
-        verdict->reason = g_strdup_printf("replaced by %s", entry->winner);
-        return;
-    case FWSEL_ENTRY_MASK:
-        verdict->kind = FWSEL_VERDICT_MASKED;
-        verdict->reason = g_strdup("empty file: hides any descriptor "
-                                   "of this name in an earlier directory");
-        return;
-    case FWSEL_ENTRY_IGNORED:
-        verdict->kind = FWSEL_VERDICT_IGNORED;
-        verdict->reason = g_strdup(entry->error);
-        return;
-    case FWSEL_ENTRY_INVALID:
-        verdict->kind = FWSEL_VERDICT_INVALID;
-        verdict->reason = g_strdup(entry->error);
-        return;
-    case FWSEL_ENTRY_ACTIVE:
-    case FWSEL_ENTRY_LAST:
-        break;
-    }
-
+    *reason = NULL;
     for (i = 0; i < G_N_ELEMENTS(fwselRules); i++) {
-        char *reason = fwselRules[i].check(ctx, entry->desc);
-
-        if (reason) {
-            verdict->kind = FWSEL_VERDICT_REJECTED;
-            verdict->rule = fwselRules[i].name;
-            verdict->reason = reason;
-            return;
-        }
+        if ((*reason = fwselRules[i].check(ctx, desc)))
+            return i;
     }
-
-    verdict->kind = FWSEL_VERDICT_MATCH;
-    verdict->pathByLink = ctx->dom->loader.path &&
-        !g_str_equal(ctx->dom->loader.path, fwselDescriptorCodeFile(entry->desc));
-}
-
-
-/* Runs the rules on every entry; returns the index of the selected one
- * (or -1), the verdicts in @match. */
-static ssize_t
-fwselMatchPass(const fwselRuleCtx *ctx,
-               const fwselCatalog *catalog,
-               fwselMatch *match)
-{
-    ssize_t first = -1;
-    ssize_t exact = -1;
-    size_t i;
-
-    for (i = 0; i < catalog->nentries; i++) {
-        fwselVerdict *v = &match->verdicts[i];
-
-        g_clear_pointer(&v->reason, g_free);
-        *v = (fwselVerdict) { 0 };
-        fwselMatchEntry(ctx, catalog->entries[i], v);
-        if (v->kind != FWSEL_VERDICT_MATCH)
-            continue;
-        if (first < 0)
-            first = i;
-        if (exact < 0 && !v->pathByLink)
-            exact = i;
-    }
-    return exact >= 0 ? exact : first;
-}
-
-
-/**
- * fwselMatchDomain:
- *
- * Runs every rule on every descriptor of @catalog and picks the first
- * match.  When the domain names its loader, a descriptor naming that exact
- * path is preferred over one that reaches the same file only through a
- * symbolic link, so that distribution aliases (OVMF_CODE_4M.ms.fd ->
- * OVMF_CODE_4M.secboot.fd) do not change which varstore template a
- * hand-written loader gets.
- *
- * A domain that does not say how its variables are kept (no stateless=,
- * no readonly='no', no rom loader, no <nvram>) gets split firmware with a
- * varstore when any fits; stateless, combined and ROM builds serve it only
- * when none does, which is how a SEV-SNP guest finds its stateless build
- * without an ordinary guest losing its variables to one.
- */
-fwselMatch *
-fwselMatchDomain(fwselHost *host,
-                 const fwselCatalog *catalog,
-                 const fwselDomain *dom)
-{
-    fwselMatch *match = g_new0(fwselMatch, 1);
-    fwselRuleCtx ctx = { 0 };
-    ssize_t chosen;
-
-    ctx.host = host;
-    ctx.dom = dom;
-    ctx.machine = fwselHostResolveMachine(host, dom->arch, dom->machine);
-    ctx.want = fwselWantedInterface(dom);
-    ctx.wantsVarstore = dom->nvram.present;
-    if (dom->loader.path)
-        fwselPathResolve(host->root, dom->loader.path, &ctx.loaderPath, NULL);
-    if (dom->nvram.templatePath)
-        fwselPathResolve(host->root, dom->nvram.templatePath, &ctx.templatePath, NULL);
-
-    match->machine = g_strdup(ctx.machine);
-    match->nverdicts = catalog->nentries;
-    match->verdicts = g_new0(fwselVerdict, catalog->nentries);
-
-    ctx.preferVarstore = dom->loader.stateless == FWSEL_TRISTATE_ABSENT &&
-                         dom->loader.readonly != FWSEL_TRISTATE_NO &&
-                         dom->loader.type != FWSEL_LOADER_TYPE_ROM &&
-                         !dom->nvram.present;
-    chosen = fwselMatchPass(&ctx, catalog, match);
-    if (chosen < 0 && ctx.preferVarstore) {
-        ctx.preferVarstore = false;
-        chosen = fwselMatchPass(&ctx, catalog, match);
-    }
-
-    if (chosen >= 0) {
-        match->verdicts[chosen].kind = FWSEL_VERDICT_SELECTED;
-        match->chosen = match->verdicts[chosen].entry->desc;
-    }
-
-    g_free(ctx.loaderPath);
-    g_free(ctx.templatePath);
-    return match;
-}
-
-
-/**
- * fwselVerdictFormat:
- *
- * One line a user can act on: "<name>: <verdict>[ (<rule>)]: <reason>".
- */
-char *
-fwselVerdictFormat(const fwselVerdict *v)
-{
-    const char *kind = fwselVerdictKindTypeToString(v->kind);
-    const fwselEntry *e = v->entry;
-
-    switch (v->kind) {
-    case FWSEL_VERDICT_SELECTED:
-        return g_strdup_printf("%s: %s: %s", e->name, kind, fwselDescriptorCodeFile(e->desc));
-    case FWSEL_VERDICT_MATCH:
-        if (v->pathByLink)
-            return g_strdup_printf("%s: %s too, but reaches the loader only through a "
-                                   "symlink; a descriptor naming the path exactly is preferred",
-                                   e->name, kind);
-        return g_strdup_printf("%s: %s too, but an earlier descriptor was selected",
-                               e->name, kind);
-    case FWSEL_VERDICT_REJECTED:
-        return g_strdup_printf("%s: %s (%s): %s", e->name, kind, v->rule, v->reason);
-    case FWSEL_VERDICT_INVALID:
-        /* the parser's error already starts with the file's path */
-        if (g_str_has_prefix(v->reason, e->path) && g_str_has_prefix(v->reason + strlen(e->path), ": "))
-            return g_strdup_printf("%s: %s: %s", e->path, kind, v->reason + strlen(e->path) + 2);
-        break;
-    case FWSEL_VERDICT_SHADOWED:
-    case FWSEL_VERDICT_MASKED:
-    case FWSEL_VERDICT_IGNORED:
-    case FWSEL_VERDICT_LAST:
-        break;
-    }
-    return g_strdup_printf("%s: %s: %s", e->path, kind, v->reason);
-}
-
-
-/* All verdicts, one per line, each prefixed with @indent */
-char *
-fwselMatchFormatReasons(const fwselMatch *match, const char *indent)
-{
-    g_autoptr(GString) out = g_string_new(NULL);
-    size_t i;
-
-    for (i = 0; i < match->nverdicts; i++) {
-        g_autofree char *line = fwselVerdictFormat(&match->verdicts[i]);
-
-        g_string_append_printf(out, "%s%s\n", indent, line);
-    }
-    if (match->nverdicts == 0)
-        g_string_append_printf(out, "%s(no descriptor files found)\n", indent);
-    return g_string_free(g_steal_pointer(&out), FALSE);
+    return FWSEL_RULE_LAST;
 }
