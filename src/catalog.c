@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
 #include "fwsel-catalog.h"
 #include "fwsel-util.h"
 
@@ -112,9 +114,18 @@ fwselCatalogLoadFiles(fwselCatalog *catalog)
 fwselCatalog *
 fwselCatalogLoad(const fwselHostOptions *opts, GError **error)
 {
-    g_autoptr(fwselCatalog) catalog = g_new0(fwselCatalog, 1);
+    g_autoptr(fwselCatalog) catalog = NULL;
     g_autoptr(GPtrArray) entries = NULL;
 
+    if (!opts) {
+        g_set_error_literal(error, FWSEL_ERROR, FWSEL_ERROR_INVALID, "no host options");
+        return NULL;
+    }
+    /* libxml2 must be set up before threads parse requests against the
+     * catalog (they may, at the same time) */
+    xmlInitParser();
+
+    catalog = g_new0(fwselCatalog, 1);
     if (!(catalog->root = fwselRootOpen(opts->root, error)))
         return NULL;
     fwselHostSettingsInit(&catalog->settings, opts);

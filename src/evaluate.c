@@ -279,11 +279,17 @@ fwselResultInvalid(fwselResult *result, GError *err)
 fwselResult *
 fwselEvaluate(const fwselCatalog *catalog, const fwselRequest *req)
 {
-    fwselResult *result = g_new0(fwselResult, 1);
-    const fwselDomain *dom = req->dom;
-    bool autoSelection = dom->firmware != FWSEL_FIRMWARE_NONE;
+    fwselResult *result;
+    const fwselDomain *dom;
+    bool autoSelection;
     GError *err = NULL;
     fwselDomain *out;
+
+    if (!catalog || !req)
+        return NULL;
+    result = g_new0(fwselResult, 1);
+    dom = req->dom;
+    autoSelection = dom->firmware != FWSEL_FIRMWARE_NONE;
 
     result->notes = g_ptr_array_new_with_free_func(g_free);
     result->machine = g_strdup(req->machine);

@@ -18,7 +18,6 @@
 
 G_BEGIN_DECLS
 
-typedef struct _fwselCatalog fwselCatalog;
 struct _fwselCatalog {
     fwselRoot *root;
     fwselHostSettings settings;
@@ -39,7 +38,6 @@ struct _fwselCatalog {
 
 fwselCatalog *fwselCatalogLoad(const fwselHostOptions *opts, GError **error);
 void fwselCatalogFree(fwselCatalog *catalog);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselCatalog, fwselCatalogFree);
 
 const fwselPathFact *fwselCatalogFile(const fwselCatalog *catalog, const char *path);
 bool fwselCatalogFileExists(const fwselCatalog *catalog, const char *path);

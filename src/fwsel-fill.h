@@ -11,18 +11,7 @@
 
 G_BEGIN_DECLS
 
-/* How a filled slice is written into a definition */
-typedef enum {
-    /* as libvirt records it: an automatic selection keeps firmware= and
-     * gets the chosen build's features; a hand-written pflash loader that
-     * a descriptor describes becomes such a selection */
-    FWSEL_FORM_RECORDED = 0,
-    /* pinned: explicit loader and varstore, automatic selection off (no
-     * firmware=, no <os><firmware>), the loader's type spelled out */
-    FWSEL_FORM_PINNED,
-
-    FWSEL_FORM_LAST
-} fwselForm;
+/* fwselForm (how a filled slice is written into a definition) is public */
 
 int fwselDomainValidate(const fwselDomain *dom, GError **error);
 

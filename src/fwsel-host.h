@@ -28,7 +28,6 @@ typedef struct {
 } fwselNvramPair;
 
 /* How to read a host: set by a front end before anything is read */
-typedef struct _fwselHostOptions fwselHostOptions;
 struct _fwselHostOptions {
     char *root;                 /* NULL: the real host */
     char *userFirmwareDir;      /* session daemons only, else NULL */
@@ -39,7 +38,6 @@ struct _fwselHostOptions {
 
 fwselHostOptions *fwselHostOptionsNew(void);
 void fwselHostOptionsFree(fwselHostOptions *opts);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselHostOptions, fwselHostOptionsFree);
 
 int fwselHostOptionsSetRoot(fwselHostOptions *opts, const char *dir, GError **error);
 void fwselHostOptionsSetSession(fwselHostOptions *opts, bool session);

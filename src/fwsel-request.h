@@ -12,7 +12,6 @@
 
 G_BEGIN_DECLS
 
-typedef struct _fwselRequest fwselRequest;
 struct _fwselRequest {
     fwselDomain *dom;               /* as the domain XML says it */
     char *machine;                  /* the machine type, alias resolved; may be NULL */
@@ -22,6 +21,9 @@ struct _fwselRequest {
     fwselPathFact loaderFile;
     fwselPathFact templateFile;
     fwselPathFact nvramFile;
+
+    char *xml;                      /* fwselRequestParse: the document it came from */
+    gsize xmlLength;
 };
 
 fwselRequest *fwselRequestNew(const fwselCatalog *catalog, const fwselDomain *dom);
@@ -35,6 +37,5 @@ const fwselPathFact *fwselRequestFact(const fwselCatalog *catalog,
                                       size_t nknown,
                                       const char *path);
 void fwselRequestFree(fwselRequest *req);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselRequest, fwselRequestFree);
 
 G_END_DECLS

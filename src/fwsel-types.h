@@ -8,20 +8,11 @@
 
 #include <stdbool.h>
 #include <glib.h>
+#include "libfwsel.h"
 
 G_BEGIN_DECLS
 
-#define FWSEL_ERROR (fwselErrorQuark())
-GQuark fwselErrorQuark(void);
-
-typedef enum {
-    FWSEL_ERROR_INVALID,      /* malformed input: JSON, XML, options */
-    FWSEL_ERROR_VALIDATE,     /* the domain asks for something inconsistent */
-    FWSEL_ERROR_NOMATCH,      /* no descriptor satisfies the domain */
-    FWSEL_ERROR_IO,           /* a file could not be read or written */
-    FWSEL_ERROR_EXISTS,       /* the target exists and was left alone */
-    FWSEL_ERROR_UNSAFE,       /* refusing: symlink, escaping path, ... */
-} fwselErrorCode;
+/* FWSEL_ERROR, fwselErrorCode and the public enums */
 
 
 /*

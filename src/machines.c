@@ -17,6 +17,7 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -78,7 +79,7 @@ struct _fwselMachines {
     GHashTable *userAliases;    /* owned copy */
     bool probe;
     bool hostRoot;
-    GMutex lock;
+    pthread_mutex_t lock;       /* a POSIX mutex, so that thread checkers see it */
     GHashTable *arches;         /* arch -> fwselMachineTable, filled on demand */
 };
 
@@ -122,7 +123,7 @@ fwselMachinesNew(const fwselRoot *root, GHashTable *userAliases, bool probe)
     }
     m->probe = probe;
     m->hostRoot = fwselRootIsHost(root);
-    g_mutex_init(&m->lock);
+    pthread_mutex_init(&m->lock, NULL);
     m->arches = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                       (GDestroyNotify) fwselMachineTableFree);
     return m;
@@ -136,7 +137,7 @@ fwselMachinesFree(fwselMachines *m)
         return;
     g_hash_table_unref(m->userAliases);
     g_hash_table_unref(m->arches);
-    g_mutex_clear(&m->lock);
+    pthread_mutex_destroy(&m->lock);
     g_free(m);
 }
 
@@ -471,10 +472,10 @@ fwselMachinesResolve(fwselMachines *m,
     if (!fwselMachinesIsAlias(arch, key))
         return machine;
 
-    g_mutex_lock(&m->lock);
+    pthread_mutex_lock(&m->lock);
     t = fwselMachinesTableFor(m, arch);
     found = g_hash_table_lookup(t->table, key);
-    g_mutex_unlock(&m->lock);
+    pthread_mutex_unlock(&m->lock);
 
     if (!found)
         return machine;

@@ -45,6 +45,7 @@ fwselRequestFree(fwselRequest *req)
     fwselPathFactClear(&req->loaderFile);
     fwselPathFactClear(&req->templateFile);
     fwselPathFactClear(&req->nvramFile);
+    g_free(req->xml);
     g_free(req);
 }
 
