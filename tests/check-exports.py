@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The shared library exports exactly the functions libfwsel.h declares.
 
-check-exports.py --lib libfwsel.so --header libfwsel.h
-Prints one TAP line per check.  Needs nm (binutils).
+check-exports.py --lib libfwsel.so --header libfwsel.h [--cli virt-fwsel]
+With --cli, also: the virt-fwsel executable does not need libvirt.so
+(the libvirt commands live in virt-fwsel-libvirt).
+Prints one TAP line per check.  Needs nm and readelf (binutils).
 """
 import argparse
 import re
@@ -38,11 +40,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--lib', required=True)
     ap.add_argument('--header', required=True)
+    ap.add_argument('--cli')
     args = ap.parse_args()
 
     want = declared(args.header)
     have = exported(args.lib)
-    print('1..3')
+    print('1..4' if args.cli else '1..3')
     ok = True
     extra = sorted(have - want)
     missing = sorted(want - have)
@@ -56,6 +59,16 @@ def main():
     for name in missing:
         print('# documented but not exported: ' + name)
     ok &= not missing
+    if args.cli:
+        dyn = subprocess.run(['readelf', '-d', args.cli], check=True,
+                             capture_output=True, text=True).stdout
+        needed = re.findall(r'\(NEEDED\).*\[(.*)\]', dyn)
+        bad = [n for n in needed if n.startswith('libvirt')]
+        print(('ok' if needed and not bad else 'not ok') +
+              ' 4 - virt-fwsel needs %d libraries, none of them libvirt' % len(needed))
+        for n in bad:
+            print('# needs ' + n)
+        ok &= bool(needed) and not bad
     return 0 if ok else 1
 
 

@@ -4,11 +4,52 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "virt-fwsel.h"
+
+/* The command line as given, for handing a libvirt command over */
+static char **fwselCliCommandLine;
+
+#ifdef WITH_LIBVIRT
+# define FWSEL_CLI_LIBVIRT(func) func
+#else
+/*
+ * Commands that talk to libvirt live in a second executable,
+ * virt-fwsel-libvirt, so that the other commands never load libvirt.so
+ * and its many dependencies.  It is looked up beside this executable
+ * (a build tree), then in the libexec directory.
+ */
+# define FWSEL_CLI_LIBVIRT(func) fwselCliExecLibvirt
+
+static char *
+fwselCliLibvirtHelper(void)
+{
+    g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *dir = self ? g_path_get_dirname(self) : NULL;
+    g_autofree char *beside = dir ? g_build_filename(dir, "virt-fwsel-libvirt", NULL) : NULL;
+
+    if (beside && g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer(&beside);
+    return g_build_filename(FWSEL_LIBEXECDIR, "virt-fwsel-libvirt", NULL);
+}
+
+
+static int
+fwselCliExecLibvirt(fwselCli *cli G_GNUC_UNUSED, int argc G_GNUC_UNUSED, char **argv G_GNUC_UNUSED)
+{
+    g_autofree char *helper = fwselCliLibvirtHelper();
+
+    execv(helper, fwselCliCommandLine);
+    fprintf(stderr, "virt-fwsel: this command needs %s (virt-fwsel built with libvirt): %s\n",
+            helper, g_strerror(errno));
+    return FWSEL_EXIT_USAGE;
+}
+#endif
 
 static const struct {
     const char *name;
@@ -32,14 +73,12 @@ static const struct {
       "NEW with the loader and varstore of EXISTING pinned (or re-selected, saying why)" },
     { "migrate-xml", fwselCliMigrateXML, "DOMAIN.xml",
       "the incoming definition with loader and varstore pinned for this host" },
-#ifdef WITH_LIBVIRT
-    { "define", fwselCliDefine, "DOMAIN.xml",
+    { "define", FWSEL_CLI_LIBVIRT(fwselCliDefine), "DOMAIN.xml",
       "select, pin the choice and define the domain through libvirt (--connect)" },
-    { "redefine", fwselCliRedefine, "NAME",
+    { "redefine", FWSEL_CLI_LIBVIRT(fwselCliRedefine), "NAME",
       "pin the firmware a defined domain has (or re-select, saying why) and define it again" },
-    { "drift", fwselCliDrift, "NAME",
+    { "drift", FWSEL_CLI_LIBVIRT(fwselCliDrift), "NAME",
       "exit 1 if selection on this host would now choose other firmware than NAME has" },
-#endif
 };
 
 
@@ -212,6 +251,7 @@ main(int argc, char **argv)
     };
 
     setlocale(LC_ALL, "");
+    fwselCliCommandLine = g_strdupv(argv);
 
     octx = g_option_context_new("COMMAND [ARGS...]");
     g_option_context_set_summary(octx,
@@ -247,5 +287,6 @@ main(int argc, char **argv)
     g_free(cli.machine);
     g_free(cli.connect);
     g_free(cli.owner);
+    g_strfreev(fwselCliCommandLine);
     return ret;
 }

@@ -63,6 +63,7 @@ int fwselCliMigrateXML(fwselCli *cli, int argc, char **argv);
 /* select: warn about an existing varstore that does not fit */
 void fwselCliNvramSelectWarn(const fwselCatalog *catalog, const fwselDomain *dom);
 
+/* virt-fwsel-libvirt only (cli-define.c) */
 #ifdef WITH_LIBVIRT
 int fwselCliDefine(fwselCli *cli, int argc, char **argv);
 int fwselCliRedefine(fwselCli *cli, int argc, char **argv);
