@@ -92,6 +92,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselResolveCache, fwselResolveCacheFree);
 void fwselResolveCached(fwselResolveCache *cache,
                         const char *path,
                         fwselPathFact *fact);
+int fwselResolveCacheReadFile(fwselResolveCache *cache,
+                              const char *path,
+                              gsize maxSize,
+                              char **contents,
+                              gsize *length,
+                              GError **error);
 
 #define FWSEL_AUTOCLOSE __attribute__((cleanup(fwselCloseFD)))
 void fwselCloseFD(int *fd);

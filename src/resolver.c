@@ -479,6 +479,60 @@ fwselRootOpenFile(const fwselRoot *root,
 }
 
 
+/* Reads the open regular file @fd of @size bytes (it may grow while it
+ * is read: one byte more tells) */
+static int
+fwselReadFD(int fd,
+            const char *path,
+            gsize size,
+            gsize maxSize,
+            char **contents,
+            gsize *length,
+            GError **error)
+{
+    g_autofree char *buf = NULL;
+    gsize got = 0;
+
+    if (size > maxSize) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
+                    "%s: file is %zu bytes, larger than the %zu byte limit",
+                    path, (size_t) size, (size_t) maxSize);
+        return -1;
+    }
+
+    buf = g_malloc(size + 2);
+    for (;;) {
+        gsize want = size + 1 - got;
+        ssize_t n = read(fd, buf + got, want);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO, "%s: cannot read: %s",
+                        path, g_strerror(errno));
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += n;
+        /* a regular file reads short only at its end */
+        if ((gsize) n < want)
+            break;
+        if (got > size) {
+            g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
+                        "%s: file grew while it was read", path);
+            return -1;
+        }
+    }
+
+    buf[got] = '\0';
+    *contents = g_steal_pointer(&buf);
+    if (length)
+        *length = got;
+    return 0;
+}
+
+
 /**
  * fwselRootReadFile:
  *
@@ -493,52 +547,16 @@ fwselRootReadFile(const fwselRoot *root,
                   gsize *length,
                   GError **error)
 {
-    g_autofree char *buf = NULL;
     FWSEL_AUTOCLOSE int fd = -1;
     fwselPathFact fact = { 0 };
     gsize size;
-    gsize got = 0;
 
     fd = fwselRootOpenFile(root, path, &fact, error);
     size = fact.size;
     fwselPathFactClear(&fact);
     if (fd < 0)
         return -1;
-
-    if (size > maxSize) {
-        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
-                    "%s: file is %zu bytes, larger than the %zu byte limit",
-                    path, (size_t) size, (size_t) maxSize);
-        return -1;
-    }
-
-    /* the file may grow while it is read: one byte more tells */
-    buf = g_malloc(size + 2);
-    for (;;) {
-        ssize_t n = read(fd, buf + got, size + 1 - got);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO, "%s: cannot read: %s",
-                        path, g_strerror(errno));
-            return -1;
-        }
-        if (n == 0)
-            break;
-        got += n;
-        if (got > size) {
-            g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
-                        "%s: file grew while it was read", path);
-            return -1;
-        }
-    }
-
-    buf[got] = '\0';
-    *contents = g_steal_pointer(&buf);
-    if (length)
-        *length = got;
-    return 0;
+    return fwselReadFD(fd, path, size, maxSize, contents, length, error);
 }
 
 
@@ -733,7 +751,6 @@ fwselResolveCached(fwselResolveCache *cache,
     fwselCachedDir *dir;
     const char *base;
     struct stat sb;
-    int fd;
 
     /* only "/dir/name" with a plain name takes the short way */
     if (!path || path[0] != '/' || !slash || slash == path ||
@@ -751,12 +768,9 @@ fwselResolveCached(fwselResolveCache *cache,
         return;
     }
 
-    if ((fd = openat(dir->fd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
-        fstat(fd, &sb) < 0) {
+    if (fstatat(dir->fd, base, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
         int saved = errno;
 
-        if (fd >= 0)
-            close(fd);
         *fact = (fwselPathFact) { 0 };
         fact->canonical = fwselPathJoin(dir->fact.canonical, base);
         fact->viaLink = dir->fact.viaLink;
@@ -764,7 +778,6 @@ fwselResolveCached(fwselResolveCache *cache,
         fact->error = saved;
         return;
     }
-    close(fd);
 
     if (S_ISLNK(sb.st_mode)) {
         g_autofree char *again = fwselPathJoin(dir->fact.canonical, base);
@@ -778,4 +791,39 @@ fwselResolveCached(fwselResolveCache *cache,
     fact->canonical = fwselPathJoin(dir->fact.canonical, base);
     fact->viaLink = dir->fact.viaLink;
     fwselPathFactFromStat(fact, &sb);
+}
+
+
+/**
+ * fwselResolveCacheReadFile:
+ *
+ * fwselRootReadFile for many files in few directories: a plain file (not
+ * a link) in a directory already resolved is opened relative to it.
+ */
+int
+fwselResolveCacheReadFile(fwselResolveCache *cache,
+                          const char *path,
+                          gsize maxSize,
+                          char **contents,
+                          gsize *length,
+                          GError **error)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    g_autofree char *dirPath = NULL;
+    FWSEL_AUTOCLOSE int fd = -1;
+    fwselCachedDir *dir;
+    struct stat sb;
+
+    if (!path || path[0] != '/' || !slash || slash == path || !slash[1] ||
+        g_str_equal(slash + 1, ".") || g_str_equal(slash + 1, ".."))
+        return fwselRootReadFile(cache->root, path, maxSize, contents, length, error);
+
+    dirPath = g_strndup(path, slash - path);
+    dir = fwselResolveCacheDir(cache, dirPath);
+    if (dir->fd < 0 ||
+        (fd = openat(dir->fd, slash + 1,
+                     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0 ||
+        fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
+        return fwselRootReadFile(cache->root, path, maxSize, contents, length, error);
+    return fwselReadFD(fd, path, sb.st_size, maxSize, contents, length, error);
 }

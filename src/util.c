@@ -71,6 +71,7 @@ fwselFileReadBounded(const char *file,
     g_autofree char *buf = NULL;
     struct stat sb;
     gsize got = 0;
+    gsize cap;
     int fd;
 
     if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
@@ -94,9 +95,18 @@ fwselFileReadBounded(const char *file,
         return -1;
     }
 
-    buf = g_malloc(maxSize + 1);
+    /* sized by the file (it may still grow: then the buffer does, up
+     * to the limit), not by the limit */
+    cap = MIN((gsize) sb.st_size + 1, maxSize + 1);
+    buf = g_malloc(cap + 1);
     for (;;) {
-        ssize_t n = read(fd, buf + got, maxSize + 1 - got);
+        ssize_t n;
+
+        if (got == cap) {
+            cap = MIN(cap * 2, maxSize + 1);
+            buf = g_realloc(buf, cap + 1);
+        }
+        n = read(fd, buf + got, cap - got);
 
         if (n < 0 && errno == EINTR)
             continue;
