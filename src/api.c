@@ -167,7 +167,7 @@ fwselResultFormatDomain(const fwselResult *result,
 
     if (!(doc = fwselDomainXMLParse("domain XML", req->xml, req->xmlLength, error)))
         return NULL;
-    out = fwselFillRender(result->dom, fwselResultChosen(result), form);
+    out = fwselFillRender(result->dom, fwselResultChosen(result), form, result->libvirt);
     if (fwselDomainXMLUpdate(doc, out, error) < 0)
         return NULL;
     return fwselDomainXMLFormat(doc);

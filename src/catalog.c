@@ -31,6 +31,7 @@ fwselCatalogFree(fwselCatalog *catalog)
     if (catalog->files)
         g_hash_table_unref(catalog->files);
     fwselMachinesFree(catalog->machines);
+    fwselContractClear(&catalog->contract);
     fwselHostSettingsClear(&catalog->settings);
     fwselRootFree(catalog->root);
     g_free(catalog);
@@ -131,6 +132,14 @@ fwselCatalogLoad(const fwselHostOptions *opts, GError **error)
     fwselHostSettingsInit(&catalog->settings, opts);
     if (fwselCatalogLoadQemuConf(catalog, error) < 0)
         return NULL;
+
+    if (opts->libvirt) {
+        if (fwselContractFromVersion(&catalog->contract, opts->libvirt, error) < 0)
+            return NULL;
+    } else {
+        fwselContractDetect(&catalog->contract, catalog->root);
+    }
+    catalog->contract.policy = opts->policy;
 
     if (!(entries = fwselSearchLoad(catalog->root, catalog->settings.firmwareDirs,
                                     G_N_ELEMENTS(catalog->settings.firmwareDirs), error)))

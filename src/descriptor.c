@@ -229,9 +229,10 @@ fwselJSONGetPath(fwselParseCtx *ctx,
     if (fwselJSONGetString(ctx, obj, prefix, key, true, &str) < 0 || !str)
         return -1;
 
-    if (str[0] != '/')
-        return fwselParseError(ctx, member,
-                               "must be an absolute path, got '%s'", str);
+    /* libvirt takes a relative path as written; the safe policy's
+     * relative-path rule rejects such a descriptor */
+    if (!*str)
+        return fwselParseError(ctx, member, "empty path");
     if (strlen(str) >= 4096)
         return fwselParseError(ctx, member, "path is too long");
 
@@ -703,4 +704,18 @@ fwselDescriptorSupportsTarget(const fwselDescriptor *desc,
         }
     }
     return false;
+}
+
+
+/* The first path of @desc that is not absolute, or NULL */
+const char *
+fwselDescriptorRelativePath(const fwselDescriptor *desc)
+{
+    const char *code = fwselDescriptorCodeFile(desc);
+
+    if (code && code[0] != '/')
+        return code;
+    if (fwselDescriptorIsSplit(desc) && desc->nvramTemplate.filename[0] != '/')
+        return desc->nvramTemplate.filename;
+    return NULL;
 }

@@ -33,6 +33,7 @@ fwselDomainFree(fwselDomain *dom)
     g_free(dom->nvram.path);
     g_free(dom->nvram.templatePath);
     g_free(dom->kernel);
+    g_free(dom->formatError);
     g_free(dom);
 }
 
@@ -45,6 +46,7 @@ fwselDomainCopy(const fwselDomain *dom)
     *copy = *dom;
     copy->name = g_strdup(dom->name);
     copy->arch = g_strdup(dom->arch);
+    copy->formatError = g_strdup(dom->formatError);
     copy->machine = g_strdup(dom->machine);
     copy->loader.path = g_strdup(dom->loader.path);
     copy->nvram.path = g_strdup(dom->nvram.path);

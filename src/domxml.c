@@ -51,6 +51,7 @@ fwselDomainXMLGetDomain(const fwselDomainXML *doc)
 typedef struct {
     const char *file;
     GError **error;
+    fwselDomain *dom;
 } fwselXMLCtx;
 
 
@@ -103,9 +104,25 @@ fwselXMLEnumProp(fwselXMLCtx *ctx,
     fwselXMLEnumProp(ctx, node, attr, fwselTristateTypeFromString, "yes or no", \
                      (int *) (out))
 
-#define FWSEL_XML_FORMAT(ctx, node, attr, out) \
-    fwselXMLEnumProp(ctx, node, attr, fwselFormatTypeFromString, "raw or qcow2", \
-                     (int *) (out))
+/* An image format: libvirt 9.0 has no such attribute and ignores it, so
+ * an unknown value is kept as the domain's formatError for the
+ * validation of the versions that read it */
+static int
+fwselXMLFormatProp(fwselXMLCtx *ctx, xmlNode *node, const char *attr, fwselFormat *out)
+{
+    g_autoptr(GError) err = NULL;
+    fwselXMLCtx lenient = { ctx->file, &err, ctx->dom };
+
+    if (fwselXMLEnumProp(&lenient, node, attr, fwselFormatTypeFromString, "raw or qcow2",
+                         (int *) out) < 0) {
+        if (!ctx->dom->formatError)
+            ctx->dom->formatError = g_strdup(err->message);
+        *out = FWSEL_FORMAT_NONE;
+    }
+    return 0;
+}
+
+#define FWSEL_XML_FORMAT(ctx, node, attr, out) fwselXMLFormatProp(ctx, node, attr, out)
 
 
 static int
@@ -120,10 +137,8 @@ fwselDomainParseLoader(fwselXMLCtx *ctx, xmlNode *node, fwselLoader *loader)
         FWSEL_XML_FORMAT(ctx, node, "format", &loader->format) < 0)
         return -1;
 
+    /* a relative path is libvirt's to accept (the safe policy refuses it) */
     loader->path = fwselXMLText(node);
-    if (loader->path && loader->path[0] != '/')
-        return fwselXMLError(ctx, node, "<loader>: '%s' is not an absolute path",
-                             loader->path);
     return 0;
 }
 
@@ -140,9 +155,6 @@ fwselDomainParseNvram(fwselXMLCtx *ctx, xmlNode *node, fwselNvram *nvram)
         return -1;
 
     nvram->templatePath = fwselXMLProp(node, "template");
-    if (nvram->templatePath && nvram->templatePath[0] != '/')
-        return fwselXMLError(ctx, node, "<nvram template='%s'>: not an absolute path",
-                             nvram->templatePath);
 
     if (!type || g_str_equal(type, "file")) {
         if ((source = fwselXMLChild(node, "source")))
@@ -304,6 +316,8 @@ fwselDomainParse(fwselXMLCtx *ctx, xmlNode *root, fwselDomain *dom)
     if ((node = fwselXMLChild(os, "kernel")))
         dom->kernel = fwselXMLText(node);
 
+    if ((node = fwselXMLChild(root, "features")) && fwselXMLChild(node, "acpi"))
+        dom->acpi = true;
     if ((node = fwselXMLChild(root, "features")) &&
         (node = fwselXMLChild(node, "smm"))) {
         smmState = fwselXMLProp(node, "state");
@@ -343,13 +357,14 @@ fwselDomainXMLParse(const char *name,
                     GError **error)
 {
     g_autoptr(fwselDomainXML) doc = g_new0(fwselDomainXML, 1);
-    fwselXMLCtx ctx = { name, error };
+    fwselXMLCtx ctx = { name, error, NULL };
 
     doc->name = g_strdup(name);
     if (!(doc->xml = fwselXMLDocParse(name, xml, length, FWSEL_MAX_DOMAIN_XML_SIZE, error)))
         return NULL;
 
     doc->dom = fwselDomainNew();
+    ctx.dom = doc->dom;
     if (fwselDomainParse(&ctx, fwselXMLDocRoot(doc->xml), doc->dom) < 0)
         return NULL;
     return g_steal_pointer(&doc);

@@ -20,7 +20,7 @@ FWSEL_ENUM_IMPL(fwselVerdictKind, FWSEL_VERDICT_LAST,
                 "ignored");
 
 FWSEL_ENUM_IMPL(fwselOutcome, FWSEL_OUTCOME_LAST,
-                "selected", "undescribed", "nothing", "builtin-bios", "no-match", "invalid");
+                "selected", "undescribed", "nothing", "no-match", "invalid");
 
 
 void
@@ -125,14 +125,14 @@ fwselMatchEntry(const fwselRuleCtx *ctx,
 static ssize_t
 fwselEvaluatePass(const fwselRuleCtx *ctx,
                   const fwselCatalog *catalog,
-                  fwselResult *result)
+                  fwselVerdict *verdicts)
 {
     ssize_t first = -1;
     ssize_t exact = -1;
     size_t i;
 
     for (i = 0; i < catalog->nentries; i++) {
-        fwselVerdict *v = &result->verdicts[i];
+        fwselVerdict *v = &verdicts[i];
 
         g_clear_pointer(&v->reason, g_free);
         *v = (fwselVerdict) { 0 };
@@ -144,7 +144,11 @@ fwselEvaluatePass(const fwselRuleCtx *ctx,
         if (exact < 0 && !v->pathByLink)
             exact = i;
     }
-    return exact >= 0 ? exact : first;
+    /* fwsel's safe policy: a descriptor naming the very path the domain
+     * wrote goes before one naming a link to it */
+    if (ctx->policy == FWSEL_POLICY_SAFE && exact >= 0)
+        return exact;
+    return first;
 }
 
 
@@ -162,12 +166,14 @@ fwselEvaluatePass(const fwselRuleCtx *ctx,
  * when none does, which is how a SEV-SNP guest finds its stateless build
  * without an ordinary guest losing its variables to one.
  */
-static void
+static ssize_t
 fwselEvaluateMatch(const fwselCatalog *catalog,
                    const fwselRequest *req,
-                   fwselResult *result)
+                   const fwselDomain *dom,
+                   fwselPolicy policy,
+                   fwselVerdict *verdicts,
+                   bool *decidedByVarstore)
 {
-    const fwselDomain *dom = req->dom;
     fwselRuleCtx ctx = { 0 };
     ssize_t chosen;
 
@@ -175,26 +181,106 @@ fwselEvaluateMatch(const fwselCatalog *catalog,
     ctx.req = req;
     ctx.dom = dom;
     ctx.want = fwselWantedInterface(dom);
+    ctx.policy = policy;
 
-    result->nverdicts = catalog->nentries;
-    result->verdicts = g_new0(fwselVerdict, catalog->nentries);
-
-    ctx.preferVarstore = dom->loader.stateless == FWSEL_TRISTATE_ABSENT &&
+    ctx.preferVarstore = policy == FWSEL_POLICY_SAFE &&
+                         dom->loader.stateless == FWSEL_TRISTATE_ABSENT &&
                          dom->loader.readonly != FWSEL_TRISTATE_NO &&
                          dom->loader.type != FWSEL_LOADER_TYPE_ROM &&
                          !dom->nvram.present;
-    chosen = fwselEvaluatePass(&ctx, catalog, result);
-    result->decidedByVarstore = ctx.preferVarstore;
+    chosen = fwselEvaluatePass(&ctx, catalog, verdicts);
+    *decidedByVarstore = ctx.preferVarstore;
     if (chosen < 0 && ctx.preferVarstore) {
         ctx.preferVarstore = false;
-        result->decidedByVarstore = false;
-        chosen = fwselEvaluatePass(&ctx, catalog, result);
+        *decidedByVarstore = false;
+        chosen = fwselEvaluatePass(&ctx, catalog, verdicts);
     }
+    if (chosen >= 0)
+        verdicts[chosen].kind = FWSEL_VERDICT_SELECTED;
+    return chosen;
+}
 
-    if (chosen >= 0) {
-        result->verdicts[chosen].kind = FWSEL_VERDICT_SELECTED;
-        result->chosen = result->verdicts[chosen].entry;
+
+static void
+fwselVerdictsFree(fwselVerdict *verdicts, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        g_free(verdicts[i].reason);
+    g_free(verdicts);
+}
+
+
+/*
+ * Under libvirt's own rules, the answer may be one that does not work:
+ * firmware whose files are not installed, a relative path, a feature no
+ * one knows.  The safe policy's rules are tried on the side and what
+ * they would change becomes a note; the answer stays libvirt's.
+ */
+static void
+fwselEvaluateHazards(const fwselCatalog *catalog,
+                     const fwselRequest *req,
+                     const fwselDomain *dom,
+                     ssize_t chosen,
+                     fwselResult *result)
+{
+    fwselVerdict *safe;
+    bool byVarstore;
+    ssize_t safeChosen;
+    const fwselVerdict *why;
+    fwselRuleCtx ctx = { 0 };
+    g_autofree char *reason = NULL;
+
+    if (chosen < 0)
+        return;
+
+    /* the common case: the safe rules accept libvirt's choice too */
+    ctx.catalog = catalog;
+    ctx.req = req;
+    ctx.dom = dom;
+    ctx.want = fwselWantedInterface(dom);
+    ctx.policy = FWSEL_POLICY_SAFE;
+    if (fwselRulesCheck(&ctx, result->verdicts[chosen].entry->desc, &reason) == FWSEL_RULE_LAST &&
+        !result->verdicts[chosen].pathByLink)
+        return;
+
+    safe = g_new0(fwselVerdict, catalog->nentries);
+    safeChosen = fwselEvaluateMatch(catalog, req, dom, FWSEL_POLICY_SAFE, safe, &byVarstore);
+    if (safeChosen == chosen)
+        goto cleanup;
+
+    why = &safe[chosen];
+    if (why->kind == FWSEL_VERDICT_MATCH && result->verdicts[chosen].pathByLink && safeChosen >= 0) {
+        /* both fit: the safe policy prefers the descriptor naming the
+         * loader as the domain wrote it */
+        g_ptr_array_add(result->notes,
+                        g_strdup_printf("hazard: libvirt chooses %s, which names the loader %s "
+                                        "only through a symbolic link (it records %s and that "
+                                        "descriptor's varstore template); --policy safe chooses "
+                                        "%s, which names it as written",
+                                        result->verdicts[chosen].entry->name,
+                                        dom->loader.path,
+                                        fwselDescriptorCodeFile(result->verdicts[chosen].entry->desc),
+                                        safe[safeChosen].entry->name));
+        goto cleanup;
     }
+    if (why->kind != FWSEL_VERDICT_REJECTED || !fwselRuleIsPolicy(why->rule, catalog->contract.libvirt))
+        goto cleanup;
+
+    if (safeChosen >= 0)
+        g_ptr_array_add(result->notes,
+                        g_strdup_printf("hazard: libvirt chooses %s, but %s; --policy safe "
+                                        "chooses %s instead", result->verdicts[chosen].entry->name,
+                                        why->reason, safe[safeChosen].entry->name));
+    else
+        g_ptr_array_add(result->notes,
+                        g_strdup_printf("hazard: libvirt chooses %s, but %s; --policy safe "
+                                        "finds no firmware for this domain",
+                                        result->verdicts[chosen].entry->name, why->reason));
+
+ cleanup:
+    fwselVerdictsFree(safe, catalog->nentries);
 }
 
 
@@ -250,10 +336,128 @@ fwselEvaluateDescribe(const fwselDomain *dom, const char *machine)
 }
 
 
-static bool
-fwselArchHasBuiltinBIOS(const char *arch)
+/* What 9.0 refuses once it has chosen (it only finds out at start) */
+static int
+fwselEvaluateChosen(const fwselCatalog *catalog,
+                    const fwselRequest *req,
+                    const fwselDescriptor *desc,
+                    GError **error)
 {
-    return g_str_equal(arch, "x86_64") || g_str_equal(arch, "i686");
+    if (catalog->contract.libvirt != FWSEL_LIBVIRT_9_0)
+        return 0;
+    if (desc->device == FWSEL_DEVICE_FLASH && desc->executable.format != FWSEL_FORMAT_RAW) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_VALIDATE,
+                    "%s was chosen, but this libvirt cannot use %s firmware (unsupported "
+                    "flash format; the domain fails to start)", desc->name,
+                    fwselFormatTypeToString(desc->executable.format));
+        return -1;
+    }
+    if (fwselDescriptorIsSplit(desc) && desc->nvramTemplate.format != FWSEL_FORMAT_RAW) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_VALIDATE,
+                    "%s was chosen, but this libvirt cannot use a %s varstore template "
+                    "(the domain fails to start)", desc->name,
+                    fwselFormatTypeToString(desc->nvramTemplate.format));
+        return -1;
+    }
+    if (fwselDescriptorHasFeature(desc, FWSEL_FEATURE_REQUIRES_SMM) &&
+        req->dom->smm == FWSEL_TRISTATE_NO) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_VALIDATE,
+                    "%s was chosen, but it requires SMM and the domain has <smm "
+                    "state='off'/> (the domain fails to start)", desc->name);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* What every libvirt refuses in the filled definition: a loader
+ * restricted to SMM needs a q35 machine and x86_64 */
+static int
+fwselEvaluateFilled(const fwselRequest *req,
+                    const fwselDomain *out,
+                    GError **error)
+{
+    const char *machine = req->machine ? req->machine : "";
+
+    if (out->loader.secure != FWSEL_TRISTATE_YES)
+        return 0;
+    if (!g_str_equal(machine, "q35") && !g_str_has_prefix(machine, "pc-q35")) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_VALIDATE,
+                    "the chosen firmware restricts its flash to SMM (<loader secure='yes'/>), "
+                    "which QEMU supports with q35 machine types only, not %s",
+                    *machine ? machine : "(no machine type)");
+        return -1;
+    }
+    if (!g_str_equal(out->arch, "x86_64")) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_VALIDATE,
+                    "the chosen firmware restricts its flash to SMM (<loader secure='yes'/>), "
+                    "which QEMU supports for x86_64 only, not %s", out->arch);
+        return -1;
+    }
+    return 0;
+}
+
+
+/* libvirt lists every descriptor folder before it reads any file, and
+ * a name it cannot follow (a dangling link) fails the whole lookup; 9.0
+ * also fails it for any file it cannot parse */
+static int
+fwselEvaluateUnreadable(const fwselCatalog *catalog, GError **error)
+{
+    size_t i;
+
+    for (i = 0; i < catalog->nentries; i++) {
+        const fwselEntry *e = catalog->entries[i];
+
+        if (e->unreadable) {
+            g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO,
+                        "%s cannot be accessed (%s): libvirt fails every firmware lookup "
+                        "on this host until it is removed", e->path, g_strerror(e->unreadable));
+            return -1;
+        }
+        if (catalog->contract.libvirt == FWSEL_LIBVIRT_9_0 && e->state == FWSEL_ENTRY_INVALID) {
+            g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO,
+                        "%s cannot be parsed (%s): this libvirt fails every firmware lookup "
+                        "on this host until it is fixed or removed", e->path, e->error);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+
+/* 9.0 creates a missing varstore when the domain starts, from the
+ * template it names or the nvram list's entry for its loader; with
+ * neither, the domain does not start */
+static int
+fwselEvaluateMasterVars90(const fwselCatalog *catalog,
+                          const fwselRequest *req,
+                          const fwselDomain *out,
+                          GError **error)
+{
+    const fwselHostSettings *settings = &catalog->settings;
+    const fwselNvramPair *pairs = settings->nvramPairs;
+    size_t npairs = settings->nnvramPairs;
+    size_t i;
+
+    if (!out->nvram.present || out->nvram.source == FWSEL_NVRAM_SOURCE_NETWORK ||
+        out->nvram.templatePath)
+        return 0;
+    if (req->dom->nvram.path && req->nvramFile.kind == FWSEL_PATH_REGULAR)
+        return 0;
+    if (settings->nvramPairsFromConf && fwselCatalogHasDescriptors(catalog)) {
+        pairs = settings->builtinNvramPairs;
+        npairs = settings->nbuiltinNvramPairs;
+    }
+    for (i = 0; out->loader.path && i < npairs; i++) {
+        if (g_str_equal(pairs[i].loader, out->loader.path))
+            return 0;
+    }
+    g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_VALIDATE,
+                "no varstore template for loader %s: no descriptor and no nvram list "
+                "entry names it, and the domain names none; this libvirt fails to "
+                "start the domain", out->loader.path ? out->loader.path : "(none)");
+    return -1;
 }
 
 
@@ -279,54 +483,115 @@ fwselResultInvalid(fwselResult *result, GError *err)
 fwselResult *
 fwselEvaluate(const fwselCatalog *catalog, const fwselRequest *req)
 {
+    if (!catalog)
+        return NULL;
+    return fwselEvaluatePolicy(catalog, req, catalog->contract.policy);
+}
+
+
+/**
+ * fwselEvaluatePolicy:
+ *
+ * fwselEvaluate with @policy instead of the catalog's: for fwsel's own
+ * decisions (which build replaces firmware that is gone) that must hold
+ * on the host whatever libvirt would accept.
+ */
+fwselResult *
+fwselEvaluatePolicy(const fwselCatalog *catalog,
+                    const fwselRequest *req,
+                    fwselPolicy policy)
+{
     fwselResult *result;
     const fwselDomain *dom;
     bool autoSelection;
     GError *err = NULL;
     fwselDomain *out;
+    ssize_t chosen;
+    fwselContract contract;
 
     if (!catalog || !req)
         return NULL;
+    contract = catalog->contract;
+    contract.version = NULL;
+    contract.policy = policy;
     result = g_new0(fwselResult, 1);
     dom = req->dom;
     autoSelection = dom->firmware != FWSEL_FIRMWARE_NONE;
 
     result->notes = g_ptr_array_new_with_free_func(g_free);
+    result->libvirt = catalog->contract.libvirt;
+    result->policy = policy;
     result->machine = g_strdup(req->machine);
     result->machineSource = req->machineSource;
     result->request = fwselEvaluateDescribe(dom, req->machine);
 
-    if (fwselDomainValidate(dom, &err) < 0)
+    if (fwselDomainValidate(dom, &contract, &err) < 0)
         return fwselResultInvalid(result, err);
 
     result->dom = out = fwselDomainCopy(dom);
 
-    /* libvirt reads a hand-written loader path without a type as a ROM */
+    /* 9.0 has no format attributes: it ignores them */
+    if (catalog->contract.libvirt == FWSEL_LIBVIRT_9_0) {
+        out->loader.format = FWSEL_FORMAT_NONE;
+        out->nvram.format = FWSEL_FORMAT_NONE;
+        out->nvram.templateFormat = FWSEL_FORMAT_NONE;
+    }
+
+    /* libvirt reads a hand-written loader path without a type as a ROM;
+     * since 9.2 it also takes such a loader to be a raw image */
+    if (!autoSelection && out->loader.present && out->loader.path &&
+        !out->loader.type && !out->loader.format &&
+        catalog->contract.libvirt != FWSEL_LIBVIRT_9_0)
+        out->loader.format = FWSEL_FORMAT_RAW;
     if (!autoSelection)
         out->loader.type = fwselLoaderEffectiveType(&out->loader);
+
+    /* since 9.2, <nvram format> without a <loader> asks for a build of
+     * that format */
+    if (!out->loader.present && out->nvram.present && out->nvram.format &&
+        catalog->contract.libvirt != FWSEL_LIBVIRT_9_0)
+        out->loader.format = out->nvram.format;
 
     /* Without auto-selection only a hand-written pflash loader needs
      * anything: BIOS and ROM loaders are complete as they are. */
     if (!autoSelection &&
         (!out->loader.present || out->loader.type != FWSEL_LOADER_TYPE_PFLASH)) {
         result->outcome = FWSEL_OUTCOME_NOTHING;
-        return result;
+        goto finish;
     }
 
-    fwselEvaluateMatch(catalog, req, result);
+    /* 9.0 only looks for a hand-written loader's template when the loader
+     * is read-only pflash, names none and has no varstore yet */
+    if (!autoSelection && catalog->contract.libvirt == FWSEL_LIBVIRT_9_0 &&
+        (out->loader.readonly != FWSEL_TRISTATE_YES || out->nvram.templatePath ||
+         req->nvramFile.kind == FWSEL_PATH_REGULAR)) {
+        result->outcome = FWSEL_OUTCOME_UNDESCRIBED;
+        goto varstore;
+    }
+
+    if (fwselEvaluateUnreadable(catalog, &err) < 0)
+        return fwselResultInvalid(result, err);
+    result->nverdicts = catalog->nentries;
+    result->verdicts = g_new0(fwselVerdict, catalog->nentries);
+    chosen = fwselEvaluateMatch(catalog, req, out, policy,
+                                result->verdicts, &result->decidedByVarstore);
+    if (chosen >= 0)
+        result->chosen = result->verdicts[chosen].entry;
+    if (policy == FWSEL_POLICY_LIBVIRT)
+        fwselEvaluateHazards(catalog, req, out, chosen, result);
 
     if (result->chosen) {
         result->outcome = FWSEL_OUTCOME_SELECTED;
-        fwselFillFromDescriptor(out, result->chosen->desc);
+        if (fwselEvaluateChosen(catalog, req, result->chosen->desc, &err) < 0)
+            return fwselResultInvalid(result, err);
+        fwselFillFromDescriptor(out, result->chosen->desc, catalog->contract.libvirt);
+        if (catalog->contract.libvirt != FWSEL_LIBVIRT_9_0 &&
+            fwselEvaluateFilled(req, out, &err) < 0)
+            return fwselResultInvalid(result, err);
     } else if (autoSelection) {
-        if (dom->firmware == FWSEL_FIRMWARE_BIOS && !dom->loader.present &&
-            fwselArchHasBuiltinBIOS(dom->arch)) {
-            result->outcome = FWSEL_OUTCOME_BUILTIN_BIOS;
-            g_ptr_array_add(result->notes,
-                            g_strdup("no descriptor offers bios firmware; QEMU's built-in "
-                                     "BIOS will be used"));
-            return result;
-        }
+        /* firmware='bios' is a selection like firmware='efi': without a
+         * descriptor libvirt refuses the domain (QEMU's built-in BIOS is
+         * what a domain without firmware= gets) */
         result->outcome = FWSEL_OUTCOME_NO_MATCH;
         g_clear_pointer(&result->dom, fwselDomainFree);
         return result;
@@ -335,7 +600,14 @@ fwselEvaluate(const fwselCatalog *catalog, const fwselRequest *req)
         fwselFillUndescribed(catalog, req, out, result->notes);
     }
 
-    if (fwselFillVarstore(&catalog->settings, out, &err) < 0)
+
+ varstore:
+    if (fwselFillVarstore(&catalog->settings, catalog->contract.libvirt, out, &err) < 0)
+        return fwselResultInvalid(result, err);
+
+ finish:
+    if (catalog->contract.libvirt == FWSEL_LIBVIRT_9_0 &&
+        fwselEvaluateMasterVars90(catalog, req, out, &err) < 0)
         return fwselResultInvalid(result, err);
     return result;
 }
@@ -366,7 +638,6 @@ fwselResultToError(const fwselResult *result, GError **error)
     case FWSEL_OUTCOME_SELECTED:
     case FWSEL_OUTCOME_UNDESCRIBED:
     case FWSEL_OUTCOME_NOTHING:
-    case FWSEL_OUTCOME_BUILTIN_BIOS:
     case FWSEL_OUTCOME_LAST:
         break;
     }

@@ -34,84 +34,280 @@ fwselInvalid(GError **error, const char *fmt, ...)
 }
 
 
-/**
- * fwselDomainValidate:
- *
- * The consistency checks libvirt applies to <os> before it selects
- * firmware.  Selection only makes sense on a request that does not
- * contradict itself.
+/*
+ * The consistency checks made on <os> before firmware is selected, one
+ * predicate each, returning what is wrong.  Like the selection rules,
+ * each row says which libvirt versions make the check; "safe" rows are
+ * fwsel's own, made under --policy safe only.
  */
-int
-fwselDomainValidate(const fwselDomain *dom, GError **error)
+typedef char *(*fwselValidateFunc)(const fwselDomain *dom);
+
+static char *
+fwselValidateFeaturesNeedFirmware(const fwselDomain *dom)
 {
-    const fwselLoader *loader = &dom->loader;
-
     if (dom->hasFirmwareFeatures && dom->firmware == FWSEL_FIRMWARE_NONE)
-        return fwselInvalid(error,
-                            "<os><firmware> features only constrain automatic selection: "
-                            "add firmware='efi' to <os>, or remove <firmware>");
+        return g_strdup("<os><firmware> features only constrain automatic selection: "
+                        "add firmware='efi' to <os>, or remove <firmware>");
+    return NULL;
+}
 
-    if (dom->firmware == FWSEL_FIRMWARE_NONE && loader->present && !loader->path)
-        return fwselInvalid(error,
-                            "<loader> names no file and firmware= is not set: give the "
-                            "loader's path, or add firmware='efi' to <os> to have one selected");
+static char *
+fwselValidateLoaderPath(const fwselDomain *dom)
+{
+    if (dom->firmware == FWSEL_FIRMWARE_NONE && dom->loader.present && !dom->loader.path)
+        return g_strdup("<loader> names no file and firmware= is not set: give the "
+                        "loader's path, or add firmware='efi' to <os> to have one selected");
+    return NULL;
+}
 
-    if (dom->enrolledKeys == FWSEL_TRISTATE_YES && dom->secureBoot == FWSEL_TRISTATE_NO)
-        return fwselInvalid(error,
-                            "enrolled-keys is enabled while secure-boot is disabled: keys "
-                            "only matter to Secure Boot");
+static char *
+fwselValidateKeysNeedSecureBoot(const fwselDomain *dom)
+{
+    if (dom->firmware != FWSEL_FIRMWARE_NONE &&
+        dom->enrolledKeys == FWSEL_TRISTATE_YES && dom->secureBoot == FWSEL_TRISTATE_NO)
+        return g_strdup("enrolled-keys is enabled while secure-boot is disabled: keys "
+                        "only matter to Secure Boot");
+    return NULL;
+}
 
+static char *
+fwselValidateBiosFeatures(const fwselDomain *dom)
+{
     if (dom->firmware == FWSEL_FIRMWARE_BIOS &&
         (dom->secureBoot == FWSEL_TRISTATE_YES || dom->enrolledKeys == FWSEL_TRISTATE_YES))
-        return fwselInvalid(error, "secure-boot and enrolled-keys need firmware='efi'");
+        return g_strdup("secure-boot and enrolled-keys need firmware='efi'");
+    return NULL;
+}
 
+static char *
+fwselValidateBiosNvram(const fwselDomain *dom)
+{
     if (dom->firmware == FWSEL_FIRMWARE_BIOS && dom->nvram.present)
-        return fwselInvalid(error,
-                            "firmware='bios' has no varstore: remove <nvram> or use firmware='efi'");
+        return g_strdup("firmware='bios' has no varstore: remove <nvram> or use firmware='efi'");
+    return NULL;
+}
 
-    if (loader->type == FWSEL_LOADER_TYPE_ROM && dom->nvram.present)
-        return fwselInvalid(error,
-                            "<loader type='rom'> has no varstore: remove <nvram> or use a pflash loader");
+static char *
+fwselValidateRomNvram(const fwselDomain *dom)
+{
+    if (dom->loader.type == FWSEL_LOADER_TYPE_ROM && dom->nvram.present)
+        return g_strdup("<loader type='rom'> has no varstore: remove <nvram> or use a "
+                        "pflash loader");
+    return NULL;
+}
 
-    if (loader->type == FWSEL_LOADER_TYPE_ROM && loader->format == FWSEL_FORMAT_QCOW2)
-        return fwselInvalid(error,
-                            "<loader type='rom' format='qcow2'>: QEMU maps a ROM image as "
-                            "is, only raw works");
+static char *
+fwselValidateRomQcow2(const fwselDomain *dom)
+{
+    if (dom->loader.type == FWSEL_LOADER_TYPE_ROM && dom->loader.format == FWSEL_FORMAT_QCOW2)
+        return g_strdup("<loader type='rom' format='qcow2'>: QEMU maps a ROM image as "
+                        "is, only raw works");
+    return NULL;
+}
+
+static char *
+fwselValidateStatelessNo(const fwselDomain *dom)
+{
+    const fwselLoader *loader = &dom->loader;
 
     if (loader->stateless == FWSEL_TRISTATE_NO &&
         (dom->firmware == FWSEL_FIRMWARE_BIOS ||
          (dom->firmware == FWSEL_FIRMWARE_NONE && loader->type != FWSEL_LOADER_TYPE_PFLASH)))
-        return fwselInvalid(error,
-                            "<loader stateless='no'> asks for a varstore, which only EFI "
-                            "firmware in a pflash loader has");
+        return g_strdup("<loader stateless='no'> asks for a varstore, which only EFI "
+                        "firmware in a pflash loader has");
+    return NULL;
+}
+
+static char *
+fwselValidateFormats(const fwselDomain *dom)
+{
+    const fwselLoader *loader = &dom->loader;
 
     if (loader->format && dom->nvram.format && loader->format != dom->nvram.format)
-        return fwselInvalid(error,
-                            "<loader format='%s'> and <nvram format='%s'> differ: the "
-                            "varstore is a %s image like the loader",
-                            fwselFormatTypeToString(loader->format),
-                            fwselFormatTypeToString(dom->nvram.format),
-                            fwselFormatTypeToString(loader->format));
+        return g_strdup_printf("<loader format='%s'> and <nvram format='%s'> differ: the "
+                               "varstore is a %s image like the loader",
+                               fwselFormatTypeToString(loader->format),
+                               fwselFormatTypeToString(dom->nvram.format),
+                               fwselFormatTypeToString(loader->format));
+    return NULL;
+}
 
-    if (loader->type == FWSEL_LOADER_TYPE_ROM && loader->secure == FWSEL_TRISTATE_YES)
-        return fwselInvalid(error,
-                            "<loader secure='yes'> restricts pflash writes to SMM and needs "
-                            "type='pflash', not 'rom'");
+static char *
+fwselValidateRomSecure(const fwselDomain *dom)
+{
+    if (dom->loader.type == FWSEL_LOADER_TYPE_ROM && dom->loader.secure == FWSEL_TRISTATE_YES)
+        return g_strdup("<loader secure='yes'> restricts pflash writes to SMM and needs "
+                        "type='pflash', not 'rom'");
+    return NULL;
+}
 
-    if (loader->stateless == FWSEL_TRISTATE_YES && dom->nvram.present)
-        return fwselInvalid(error,
-                            "<loader stateless='yes'> keeps no variables: remove <nvram>");
+static char *
+fwselValidateStatelessNvram(const fwselDomain *dom)
+{
+    if (dom->loader.stateless == FWSEL_TRISTATE_YES && dom->nvram.present)
+        return g_strdup("<loader stateless='yes'> keeps no variables: remove <nvram>");
+    return NULL;
+}
 
-    if (loader->stateless == FWSEL_TRISTATE_YES && loader->readonly == FWSEL_TRISTATE_NO)
-        return fwselInvalid(error,
-                            "<loader stateless='yes'> is read-only firmware; readonly='no' "
-                            "contradicts it");
+static char *
+fwselValidateStatelessReadonly(const fwselDomain *dom)
+{
+    if (dom->loader.stateless == FWSEL_TRISTATE_YES && dom->loader.readonly == FWSEL_TRISTATE_NO)
+        return g_strdup("<loader stateless='yes'> is read-only firmware; readonly='no' "
+                        "contradicts it");
+    return NULL;
+}
 
-    if (loader->readonly == FWSEL_TRISTATE_NO && dom->nvram.present)
-        return fwselInvalid(error,
-                            "<loader readonly='no'> keeps its variables in the loader "
-                            "itself: remove <nvram>");
+static char *
+fwselValidateWritableNvram(const fwselDomain *dom)
+{
+    if (dom->loader.readonly == FWSEL_TRISTATE_NO && dom->nvram.present)
+        return g_strdup("<loader readonly='no'> keeps its variables in the loader "
+                        "itself: remove <nvram>");
+    return NULL;
+}
 
+static char *
+fwselValidateRelative(const fwselDomain *dom)
+{
+    if (dom->loader.path && dom->loader.path[0] != '/')
+        return g_strdup_printf("<loader>: '%s' is not an absolute path", dom->loader.path);
+    if (dom->nvram.templatePath && dom->nvram.templatePath[0] != '/')
+        return g_strdup_printf("<nvram template='%s'>: not an absolute path",
+                               dom->nvram.templatePath);
+    return NULL;
+}
+
+/* On x86, libvirt refuses UEFI without ACPI */
+static char *
+fwselValidateLaunchSecurity90(const fwselDomain *dom)
+{
+    if (dom->launchSecurity == FWSEL_LAUNCH_SECURITY_SEV_SNP ||
+        dom->launchSecurity == FWSEL_LAUNCH_SECURITY_TDX)
+        return g_strdup_printf("<launchSecurity type='%s'>: unknown to this libvirt",
+                               fwselLaunchSecurityTypeToString(dom->launchSecurity));
+    return NULL;
+}
+
+static char *
+fwselValidateLaunchSecurity113(const fwselDomain *dom)
+{
+    if (dom->launchSecurity == FWSEL_LAUNCH_SECURITY_TDX)
+        return g_strdup_printf("<launchSecurity type='%s'>: unknown to this libvirt",
+                               fwselLaunchSecurityTypeToString(dom->launchSecurity));
+    return NULL;
+}
+
+/* 9.2 and later read format= and refuse values they do not know */
+static char *
+fwselValidateFormatKnown(const fwselDomain *dom)
+{
+    return g_strdup(dom->formatError);
+}
+
+static char *
+fwselValidateAcpi(const fwselDomain *dom)
+{
+    bool x86 = g_str_equal(dom->arch, "x86_64") || g_str_equal(dom->arch, "i686");
+
+    if (x86 && !dom->acpi &&
+        (dom->firmware == FWSEL_FIRMWARE_EFI ||
+         (dom->firmware == FWSEL_FIRMWARE_NONE && dom->loader.type == FWSEL_LOADER_TYPE_PFLASH)))
+        return g_strdup("UEFI requires ACPI on this architecture: add <acpi/> to <features>");
+    return NULL;
+}
+
+/* 9.0 - 9.1: with firmware= the loader may only carry stateless and
+ * secure='yes', and <nvram> no template */
+static char *
+fwselValidateAutoLoader90(const fwselDomain *dom)
+{
+    const fwselLoader *loader = &dom->loader;
+
+    if (dom->firmware == FWSEL_FIRMWARE_NONE)
+        return NULL;
+    if (dom->nvram.templatePath)
+        return g_strdup("this libvirt refuses <nvram template=...> with firmware= "
+                        "(allowed since libvirt 9.2)");
+    if (!loader->present)
+        return NULL;
+    if (loader->readonly)
+        return g_strdup("this libvirt refuses <loader readonly=...> with firmware= "
+                        "(allowed since libvirt 9.2)");
+    if (loader->type)
+        return g_strdup("this libvirt refuses <loader type=...> with firmware= "
+                        "(allowed since libvirt 9.2)");
+    if (loader->path)
+        return g_strdup("this libvirt refuses a loader path with firmware= "
+                        "(allowed since libvirt 9.2)");
+    if (loader->secure == FWSEL_TRISTATE_NO)
+        return g_strdup("this libvirt refuses <loader secure='no'> with firmware= "
+                        "(allowed since libvirt 9.2)");
+    return NULL;
+}
+
+#define FWSEL_VALIDATE_ALL \
+    { [FWSEL_LIBVIRT_9_0] = true, [FWSEL_LIBVIRT_11_3] = true, [FWSEL_LIBVIRT_11_8] = true }
+
+static const struct {
+    fwselValidateFunc check;
+    bool libvirt[FWSEL_LIBVIRT_LAST];   /* the versions that make the check */
+    bool safe;                          /* --policy safe makes it in any case */
+} fwselValidateRules[] = {
+    { fwselValidateFeaturesNeedFirmware, FWSEL_VALIDATE_ALL, true },
+    { fwselValidateLoaderPath, FWSEL_VALIDATE_ALL, true },
+    { fwselValidateAutoLoader90, { [FWSEL_LIBVIRT_9_0] = true }, false },
+    { fwselValidateLaunchSecurity90, { [FWSEL_LIBVIRT_9_0] = true }, false },
+    { fwselValidateLaunchSecurity113, { [FWSEL_LIBVIRT_11_3] = true }, false },
+    { fwselValidateKeysNeedSecureBoot,
+      { [FWSEL_LIBVIRT_11_3] = true, [FWSEL_LIBVIRT_11_8] = true }, true },
+    { fwselValidateBiosFeatures, { false }, true },
+    { fwselValidateBiosNvram, FWSEL_VALIDATE_ALL, true },
+    { fwselValidateRomNvram, { false }, true },
+    { fwselValidateRomQcow2, { false }, true },
+    { fwselValidateStatelessNo, FWSEL_VALIDATE_ALL, true },
+    { fwselValidateFormats, { false }, true },
+    { fwselValidateRomSecure, { false }, true },
+    { fwselValidateStatelessNvram, FWSEL_VALIDATE_ALL, true },
+    { fwselValidateStatelessReadonly, { false }, true },
+    { fwselValidateWritableNvram, { false }, true },
+    { fwselValidateRelative, { false }, true },
+    { fwselValidateAcpi, FWSEL_VALIDATE_ALL, true },
+    { fwselValidateFormatKnown,
+      { [FWSEL_LIBVIRT_11_3] = true, [FWSEL_LIBVIRT_11_8] = true }, true },
+};
+
+
+/**
+ * fwselDomainValidate:
+ *
+ * The consistency checks made on <os> before firmware is selected, as
+ * @contract says: those of its libvirt version, and fwsel's own under
+ * the safe policy.
+ */
+int
+fwselDomainValidate(const fwselDomain *dom,
+                    const fwselContract *contract,
+                    GError **error)
+{
+    bool safe = contract->policy == FWSEL_POLICY_SAFE;
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(fwselValidateRules); i++) {
+        g_autofree char *msg = NULL;
+
+        if (!fwselValidateRules[i].libvirt[contract->libvirt] &&
+            !(safe && fwselValidateRules[i].safe))
+            continue;
+        if (!(msg = fwselValidateRules[i].check(dom)))
+            continue;
+        /* the XML parser's message: it names the file and line already */
+        if (fwselValidateRules[i].check == fwselValidateFormatKnown) {
+            g_set_error_literal(error, FWSEL_ERROR, FWSEL_ERROR_INVALID, msg);
+            return -1;
+        }
+        return fwselInvalid(error, "%s", msg);
+    }
     return 0;
 }
 
@@ -134,11 +330,13 @@ fwselLoaderEffectiveType(const fwselLoader *loader)
  * fwselNvramDefaultPath:
  *
  * <nvram dir>/<name>_VARS.<ext>: ".qcow2" for qcow2; for raw ".raw" when
- * the template uses that extension (recent aarch64 builds), else ".fd".
+ * the template uses that extension (recent aarch64 builds; since libvirt
+ * 9.2), else ".fd".
  */
 char *
 fwselNvramDefaultPath(const char *nvramDir,
                       const fwselDomain *dom,
+                      fwselLibvirt libvirt,
                       GError **error)
 {
     const char *ext = ".fd";
@@ -159,7 +357,8 @@ fwselNvramDefaultPath(const char *nvramDir,
 
     if (dom->nvram.format == FWSEL_FORMAT_QCOW2)
         ext = ".qcow2";
-    else if (dom->nvram.templatePath && g_str_has_suffix(dom->nvram.templatePath, ".raw"))
+    else if (libvirt != FWSEL_LIBVIRT_9_0 &&
+             dom->nvram.templatePath && g_str_has_suffix(dom->nvram.templatePath, ".raw"))
         ext = ".raw";
 
     file = g_strdup_printf("%s_VARS%s", dom->name, ext);
@@ -190,6 +389,7 @@ fwselDomainNeedsVarstore(const fwselDomain *dom)
  */
 int
 fwselFillVarstore(const fwselHostSettings *settings,
+                  fwselLibvirt libvirt,
                   fwselDomain *dom,
                   GError **error)
 {
@@ -197,12 +397,18 @@ fwselFillVarstore(const fwselHostSettings *settings,
         return 0;
 
     dom->nvram.present = true;
-    if (!dom->nvram.format)
+    /* an <nvram> that names no file is made anew, in the template's
+     * format, whatever format it asked for */
+    if (libvirt != FWSEL_LIBVIRT_9_0 && dom->nvram.source != FWSEL_NVRAM_SOURCE_NETWORK &&
+        !dom->nvram.path)
+        dom->nvram.format = dom->nvram.templateFormat ? dom->nvram.templateFormat
+                                                      : dom->loader.format;
+    else if (!dom->nvram.format && libvirt != FWSEL_LIBVIRT_9_0)
         dom->nvram.format = dom->loader.format;
     if (dom->nvram.path || dom->nvram.source == FWSEL_NVRAM_SOURCE_NETWORK)
         return 0;
 
-    if (!(dom->nvram.path = fwselNvramDefaultPath(settings->nvramDir, dom, error)))
+    if (!(dom->nvram.path = fwselNvramDefaultPath(settings->nvramDir, dom, libvirt, error)))
         return -1;
     return 0;
 }
@@ -215,43 +421,53 @@ fwselFillVarstore(const fwselHostSettings *settings,
  * the user wrote stays as written: it names the same file.
  */
 void
-fwselFillFromDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
+fwselFillFromDescriptor(fwselDomain *dom,
+                        const fwselDescriptor *desc,
+                        fwselLibvirt libvirt)
 {
     fwselLoader *loader = &dom->loader;
+    /* 9.0 has no format attributes */
+    bool formats = libvirt != FWSEL_LIBVIRT_9_0;
 
+    /* the paths recorded are the descriptor's, also when the domain
+     * named the same file through a link */
     switch (desc->device) {
     case FWSEL_DEVICE_FLASH:
         loader->present = true;
         loader->type = FWSEL_LOADER_TYPE_PFLASH;
-        loader->format = desc->executable.format;
+        if (formats)
+            loader->format = desc->executable.format;
         loader->readonly = desc->mode == FWSEL_FLASH_MODE_COMBINED ? FWSEL_TRISTATE_NO
                                                                    : FWSEL_TRISTATE_YES;
         if (desc->mode == FWSEL_FLASH_MODE_STATELESS)
             loader->stateless = FWSEL_TRISTATE_YES;
-        if (!loader->path)
-            loader->path = g_strdup(desc->executable.filename);
+        g_free(loader->path);
+        loader->path = g_strdup(desc->executable.filename);
 
-        if (desc->mode == FWSEL_FLASH_MODE_SPLIT && dom->nvram.source != FWSEL_NVRAM_SOURCE_NETWORK) {
+        /* 9.0 names the template also for a varstore it cannot create */
+        if (desc->mode == FWSEL_FLASH_MODE_SPLIT &&
+            (dom->nvram.source != FWSEL_NVRAM_SOURCE_NETWORK || libvirt == FWSEL_LIBVIRT_9_0)) {
             dom->nvram.present = true;
-            if (!dom->nvram.templatePath)
-                dom->nvram.templatePath = g_strdup(desc->nvramTemplate.filename);
-            dom->nvram.templateFormat = desc->nvramTemplate.format;
-            if (!dom->nvram.format)
-                dom->nvram.format = desc->nvramTemplate.format;
+            g_free(dom->nvram.templatePath);
+            dom->nvram.templatePath = g_strdup(desc->nvramTemplate.filename);
+            if (formats) {
+                dom->nvram.templateFormat = desc->nvramTemplate.format;
+                if (!dom->nvram.format)
+                    dom->nvram.format = desc->nvramTemplate.format;
+            }
         }
         break;
 
     case FWSEL_DEVICE_MEMORY:
         loader->present = true;
         loader->type = FWSEL_LOADER_TYPE_ROM;
-        loader->format = FWSEL_FORMAT_RAW;
-        if (!loader->path)
-            loader->path = g_strdup(desc->filename);
+        g_free(loader->path);
+        loader->path = g_strdup(desc->filename);
         break;
 
     case FWSEL_DEVICE_KERNEL:
-        if (!dom->kernel)
-            dom->kernel = g_strdup(desc->filename);
+        g_free(dom->kernel);
+        dom->kernel = g_strdup(desc->filename);
         break;
 
     case FWSEL_DEVICE_IGVM:
@@ -268,8 +484,11 @@ fwselFillFromDescriptor(fwselDomain *dom, const fwselDescriptor *desc)
 
 
 /* The nvram list's template for a hand-written loader that no descriptor
- * describes: libvirt's built-in list, or qemu.conf's.  Like libvirt,
- * a list set in qemu.conf is ignored while descriptor files exist. */
+ * describes: qemu.conf's list, or libvirt's built-in one.  Like libvirt,
+ * a list set in qemu.conf is ignored while descriptor files exist (the
+ * built-in list then applies).  Before 11.8 libvirt compares the paths
+ * as written; the safe policy and 11.8 also find the same file through
+ * a link. */
 static const char *
 fwselLegacyTemplate(const fwselCatalog *catalog,
                     const fwselRequest *req,
@@ -277,24 +496,30 @@ fwselLegacyTemplate(const fwselCatalog *catalog,
                     GPtrArray *notes)
 {
     const fwselHostSettings *settings = &catalog->settings;
+    const fwselNvramPair *pairs = settings->nvramPairs;
+    size_t npairs = settings->nnvramPairs;
     size_t i;
 
     if (settings->nvramPairsFromConf && fwselCatalogHasDescriptors(catalog)) {
         g_ptr_array_add(notes,
                         g_strdup_printf("%s sets an nvram list, but firmware descriptors "
-                                        "exist: libvirt ignores the list then, and so does "
-                                        "fwsel", settings->qemuConfPath));
-        return NULL;
+                                        "exist: libvirt ignores that list then and uses "
+                                        "its built-in one", settings->qemuConfPath));
+        pairs = settings->builtinNvramPairs;
+        npairs = settings->nbuiltinNvramPairs;
     }
 
-    for (i = 0; i < settings->nnvramPairs; i++) {
-        if (g_str_equal(settings->nvramPairs[i].loader, loaderPath))
-            return settings->nvramPairs[i].nvram;
+    for (i = 0; i < npairs; i++) {
+        if (g_str_equal(pairs[i].loader, loaderPath))
+            return pairs[i].nvram;
     }
-    for (i = 0; i < settings->nnvramPairs; i++) {
-        if (fwselPathFactSameFile(fwselCatalogFile(catalog, settings->nvramPairs[i].loader),
+    if (catalog->contract.libvirt != FWSEL_LIBVIRT_11_8 &&
+        catalog->contract.policy != FWSEL_POLICY_SAFE)
+        return NULL;
+    for (i = 0; i < npairs; i++) {
+        if (fwselPathFactSameFile(fwselCatalogFile(catalog, pairs[i].loader),
                                   &req->loaderFile))
-            return settings->nvramPairs[i].nvram;
+            return pairs[i].nvram;
     }
     return NULL;
 }
@@ -314,9 +539,12 @@ fwselFillUndescribed(const fwselCatalog *catalog,
                      GPtrArray *notes)
 {
     fwselLoader *loader = &dom->loader;
+    /* 9.0 has no format attributes */
+    bool formats = catalog->contract.libvirt != FWSEL_LIBVIRT_9_0;
     const char *tmpl = NULL;
 
     if (loader->path &&
+        loader->type == FWSEL_LOADER_TYPE_PFLASH &&
         loader->readonly != FWSEL_TRISTATE_NO &&
         loader->stateless != FWSEL_TRISTATE_YES &&
         (loader->format == FWSEL_FORMAT_NONE || loader->format == FWSEL_FORMAT_RAW))
@@ -328,11 +556,13 @@ fwselFillUndescribed(const fwselCatalog *catalog,
             dom->nvram.present = true;
             dom->nvram.templatePath = g_strdup(tmpl);
         }
+        /* the list's files are raw images */
+        if (formats && dom->nvram.templatePath && !dom->nvram.templateFormat)
+            dom->nvram.templateFormat = FWSEL_FORMAT_RAW;
     }
-    if (!loader->format)
+    /* a loader nothing describes is taken to be a raw image */
+    if (formats && !loader->format)
         loader->format = FWSEL_FORMAT_RAW;
-    if (dom->nvram.templatePath && !dom->nvram.templateFormat)
-        dom->nvram.templateFormat = loader->format;
 
     if (!dom->nvram.templatePath && !dom->nvram.path && dom->nvram.source != FWSEL_NVRAM_SOURCE_NETWORK &&
         loader->readonly == FWSEL_TRISTATE_YES &&
@@ -364,9 +594,11 @@ fwselRenderFeatures(fwselDomain *dom, const fwselDescriptor *desc)
                       ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
     dom->enrolledKeys = fwselDescriptorHasFeature(desc, FWSEL_FEATURE_ENROLLED_KEYS)
                         ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
-    /* a varstore fwsel cannot see (network) may hold any keys; a
-     * combined image carries its variables, so the build says */
-    if (fwselDescriptorIsSplit(desc) && !dom->nvram.templatePath)
+    /* a pflash varstore not made from a known template (a network one,
+     * or a combined image's own) may hold any keys: libvirt leaves
+     * enrolled-keys out */
+    if (dom->loader.type == FWSEL_LOADER_TYPE_PFLASH &&
+        dom->loader.stateless != FWSEL_TRISTATE_YES && !dom->nvram.templatePath)
         dom->enrolledKeys = FWSEL_TRISTATE_ABSENT;
 }
 
@@ -381,12 +613,22 @@ fwselRenderFeatures(fwselDomain *dom, const fwselDescriptor *desc)
 fwselDomain *
 fwselFillRender(const fwselDomain *filled,
                 const fwselDescriptor *chosen,
-                fwselForm form)
+                fwselForm form,
+                fwselLibvirt libvirt)
 {
     fwselDomain *dom = fwselDomainCopy(filled);
 
     switch (form) {
     case FWSEL_FORM_RECORDED:
+        /* 9.0 selects when the domain starts: what it records is the
+         * running definition, where the selection is spelled out and
+         * firmware= and the domain's own features stay as they were
+         * written... except firmware=, which it drops */
+        if (libvirt == FWSEL_LIBVIRT_9_0) {
+            if (chosen)
+                dom->firmware = FWSEL_FIRMWARE_NONE;
+            break;
+        }
         if (!chosen)
             break;
         /* A hand-written pflash loader that a descriptor describes

@@ -15,6 +15,7 @@
 
 #include "fwsel-search.h"
 #include "fwsel-machines.h"
+#include "fwsel-contract.h"
 
 G_BEGIN_DECLS
 
@@ -34,6 +35,8 @@ struct _fwselCatalog {
     GHashTable *files;
 
     fwselMachines *machines;
+
+    fwselContract contract;     /* whose rules evaluation follows */
 };
 
 fwselCatalog *fwselCatalogLoad(const fwselHostOptions *opts, GError **error);

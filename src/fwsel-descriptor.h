@@ -52,6 +52,7 @@ fwselDescriptor *fwselDescriptorParse(const char *path,
 const char *fwselDescriptorCodeFile(const fwselDescriptor *desc);
 const char *fwselDescriptorTemplateFile(const fwselDescriptor *desc);
 bool fwselDescriptorIsSplit(const fwselDescriptor *desc);
+const char *fwselDescriptorRelativePath(const fwselDescriptor *desc);
 
 bool fwselDescriptorHasFeature(const fwselDescriptor *desc,
                                fwselFeature feature);

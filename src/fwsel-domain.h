@@ -58,11 +58,14 @@ struct _fwselDomain {
     fwselTristate enrolledKeys;     /* <feature name='enrolled-keys'> */
 
     fwselTristate smm;              /* <features><smm state=...> */
+    bool acpi;                      /* <features><acpi/> */
     fwselTristate pmS3;             /* <pm><suspend-to-mem enabled=...> */
     fwselTristate pmS4;             /* <pm><suspend-to-disk enabled=...> */
 
     fwselLaunchSecurity launchSecurity;
     guint64 sevPolicy;
+
+    char *formatError;      /* an unknown format= value, as an error message */
 };
 
 fwselDomain *fwselDomainNew(void);

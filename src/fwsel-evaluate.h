@@ -24,6 +24,8 @@ FWSEL_ENUM_DECL(fwselOutcome);
 
 struct _fwselResult {
     fwselOutcome outcome;
+    fwselLibvirt libvirt;           /* whose rules: the catalog's contract */
+    fwselPolicy policy;
     fwselErrorCode errorCode;       /* INVALID: the kind of problem */
     char *error;                    /* INVALID: what is wrong */
     char *request;                  /* the request in a few words */
@@ -41,6 +43,9 @@ struct _fwselResult {
 };
 
 fwselResult *fwselEvaluate(const fwselCatalog *catalog, const fwselRequest *req);
+fwselResult *fwselEvaluatePolicy(const fwselCatalog *catalog,
+                                 const fwselRequest *req,
+                                 fwselPolicy policy);
 void fwselResultFree(fwselResult *result);
 
 const fwselDescriptor *fwselResultChosen(const fwselResult *result);

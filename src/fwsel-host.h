@@ -34,6 +34,8 @@ struct _fwselHostOptions {
     char *nvramDir;             /* NULL: FWSEL_NVRAM_DIR */
     GHashTable *aliases;        /* machine type alias -> machine (--machine-alias) */
     bool probeQemu;             /* may run the host's qemu-system-ARCH */
+    char *libvirt;              /* --libvirt VERSION; NULL: the host's */
+    fwselPolicy policy;
 };
 
 fwselHostOptions *fwselHostOptionsNew(void);
@@ -44,6 +46,8 @@ void fwselHostOptionsSetSession(fwselHostOptions *opts, bool session);
 int fwselHostOptionsSetNvramDir(fwselHostOptions *opts, const char *dir, GError **error);
 int fwselHostOptionsAddMachineAlias(fwselHostOptions *opts, const char *spec, GError **error);
 void fwselHostOptionsSetProbe(fwselHostOptions *opts, bool probe);
+int fwselHostOptionsSetLibvirt(fwselHostOptions *opts, const char *version, GError **error);
+void fwselHostOptionsSetPolicy(fwselHostOptions *opts, fwselPolicy policy);
 
 /* What the host says about itself, read once */
 typedef struct {
@@ -56,6 +60,9 @@ typedef struct {
     size_t nnvramPairs;
     fwselNvramPair *nvramPairs;
     bool nvramPairsFromConf;
+    /* libvirt's built-in list, used when qemu.conf's is ignored */
+    size_t nbuiltinNvramPairs;
+    fwselNvramPair *builtinNvramPairs;
 
     char *qemuUser;             /* qemu.conf: user, group */
     char *qemuGroup;

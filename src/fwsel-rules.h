@@ -15,6 +15,7 @@ G_BEGIN_DECLS
 typedef enum {
     FWSEL_RULE_INTERFACE = 0,
     FWSEL_RULE_UNKNOWN_FEATURE,
+    FWSEL_RULE_RELATIVE_PATH,
     FWSEL_RULE_DEVICE,
     FWSEL_RULE_LOADER_PATH,
     FWSEL_RULE_TEMPLATE_PATH,
@@ -51,10 +52,12 @@ typedef struct {
     const fwselRequest *req;
     const fwselDomain *dom;         /* req->dom */
     fwselInterface want;
+    fwselPolicy policy;             /* the catalog's, or the one a hazard check tries */
     bool preferVarstore;            /* first pass: only firmware with a varstore */
 } fwselRuleCtx;
 
 fwselRuleKind fwselRuleGetKind(fwselRule rule);
+bool fwselRuleIsPolicy(fwselRule rule, fwselLibvirt version);
 
 fwselRule fwselRulesCheck(const fwselRuleCtx *ctx,
                           const fwselDescriptor *desc,

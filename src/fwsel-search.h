@@ -31,6 +31,8 @@ struct _fwselEntry {
     char *winner;           /* SHADOWED: the file that replaces this one */
     fwselDescriptor *desc;  /* ACTIVE only */
     char *error;            /* INVALID, IGNORED: why */
+    int unreadable;         /* IGNORED: the errno of following the name (a
+                             * dangling link, a loop); 0 otherwise */
 };
 
 void fwselEntryFree(fwselEntry *entry);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fwsel-host.h"
+#include "fwsel-contract.h"
 #include "fwsel-util.h"
 
 
@@ -38,6 +39,7 @@ fwselHostOptionsFree(fwselHostOptions *opts)
     if (!opts)
         return;
     g_free(opts->root);
+    g_free(opts->libvirt);
     g_free(opts->userFirmwareDir);
     g_free(opts->nvramDir);
     g_hash_table_unref(opts->aliases);
@@ -177,6 +179,12 @@ fwselHostSettingsInit(fwselHostSettings *settings, const fwselHostOptions *opts)
     for (i = 0; i < G_N_ELEMENTS(fwselDefaultNvramPairs); i++)
         fwselHostSettingsAddNvramPair(settings, fwselDefaultNvramPairs[i][0],
                                       fwselDefaultNvramPairs[i][1]);
+    settings->nbuiltinNvramPairs = G_N_ELEMENTS(fwselDefaultNvramPairs);
+    settings->builtinNvramPairs = g_new0(fwselNvramPair, settings->nbuiltinNvramPairs);
+    for (i = 0; i < G_N_ELEMENTS(fwselDefaultNvramPairs); i++) {
+        settings->builtinNvramPairs[i].loader = g_strdup(fwselDefaultNvramPairs[i][0]);
+        settings->builtinNvramPairs[i].nvram = g_strdup(fwselDefaultNvramPairs[i][1]);
+    }
     settings->qemuUser = g_strdup(FWSEL_QEMU_USER);
     settings->qemuGroup = g_strdup(FWSEL_QEMU_GROUP);
 }
@@ -192,7 +200,39 @@ fwselHostSettingsClear(fwselHostSettings *settings)
     g_free(settings->nvramDir);
     g_free(settings->qemuConfPath);
     fwselHostSettingsClearNvramPairs(settings);
+    for (i = 0; i < settings->nbuiltinNvramPairs; i++) {
+        g_free(settings->builtinNvramPairs[i].loader);
+        g_free(settings->builtinNvramPairs[i].nvram);
+    }
+    g_free(settings->builtinNvramPairs);
     g_free(settings->qemuUser);
     g_free(settings->qemuGroup);
     *settings = (fwselHostSettings) { 0 };
+}
+
+
+/**
+ * fwselHostOptionsSetLibvirt:
+ * @version: NULL: the libvirt installed on the host
+ *
+ * Whose rules evaluation follows.
+ */
+int
+fwselHostOptionsSetLibvirt(fwselHostOptions *opts, const char *version, GError **error)
+{
+    g_auto(fwselContract) check = { 0 };
+
+    if (version && fwselContractFromVersion(&check, version, error) < 0)
+        return -1;
+    g_free(opts->libvirt);
+    opts->libvirt = g_strdup(version);
+    return 0;
+}
+
+
+void
+fwselHostOptionsSetPolicy(fwselHostOptions *opts, fwselPolicy policy)
+{
+    if (policy >= 0 && policy < FWSEL_POLICY_LAST)
+        opts->policy = policy;
 }

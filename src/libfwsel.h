@@ -76,6 +76,24 @@ void fwselHostOptionsSetSession(fwselHostOptions *opts, bool session);
 int fwselHostOptionsSetNvramDir(fwselHostOptions *opts, const char *dir, GError **error);
 /* "ALIAS=MACHINE": resolve a machine type alias without asking QEMU */
 int fwselHostOptionsAddMachineAlias(fwselHostOptions *opts, const char *spec, GError **error);
+/* Whose rules to follow.  By default, exactly those of the libvirt
+ * installed on the host (its libvirt.so.0 under the root), else of the
+ * newest libvirt fwsel models.  @version: "MAJOR.MINOR[.MICRO]", e.g.
+ * "9.0" or "11.3.0"; NULL: look at the host again. */
+int fwselHostOptionsSetLibvirt(fwselHostOptions *opts, const char *version, GError **error);
+
+typedef enum {
+    FWSEL_POLICY_LIBVIRT = 0,   /* libvirt's answer, hazards only warned about */
+    FWSEL_POLICY_SAFE,          /* also fwsel's own rules: files must exist, no
+                                 * unknown features, no relative paths, prefer
+                                 * firmware with a varstore, exact paths first */
+
+    FWSEL_POLICY_LAST
+} fwselPolicy;
+void fwselHostOptionsSetPolicy(fwselHostOptions *opts, fwselPolicy policy);
+const char *fwselPolicyTypeToString(int type);
+int fwselPolicyTypeFromString(const char *str);
+
 /* Allow running the real host's qemu-system-ARCH (never a --root tree's)
  * when neither an alias option nor libvirt's capabilities cache knows a
  * machine type alias.  On by default. */
@@ -113,7 +131,6 @@ typedef enum {
     FWSEL_OUTCOME_SELECTED = 0,     /* a descriptor's firmware */
     FWSEL_OUTCOME_UNDESCRIBED,      /* a hand-written pflash loader no descriptor describes */
     FWSEL_OUTCOME_NOTHING,          /* no firmware= and no pflash loader: nothing to select */
-    FWSEL_OUTCOME_BUILTIN_BIOS,     /* firmware='bios' served by QEMU's own BIOS */
     FWSEL_OUTCOME_NO_MATCH,         /* firmware= asked for, nothing fits */
     FWSEL_OUTCOME_INVALID,          /* the request contradicts itself */
 

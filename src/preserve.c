@@ -161,13 +161,22 @@ fwselPreserveFindByCode(const fwselPreserveCtx *ctx, const char *path)
 
 /* Evaluates @dom, composed from the requests' own facts */
 static fwselResult *
-fwselPreserveEvaluate(const fwselPreserveCtx *ctx, const fwselDomain *dom)
+fwselPreserveEvaluatePolicy(const fwselPreserveCtx *ctx,
+                            const fwselDomain *dom,
+                            fwselPolicy policy)
 {
     const fwselRequest *known[] = { ctx->existing, ctx->requested };
     g_autoptr(fwselRequest) req = fwselRequestDerive(ctx->catalog, dom, ctx->requested,
                                                      known, G_N_ELEMENTS(known));
 
-    return fwselEvaluate(ctx->catalog, req);
+    return fwselEvaluatePolicy(ctx->catalog, req, policy);
+}
+
+
+static fwselResult *
+fwselPreserveEvaluate(const fwselPreserveCtx *ctx, const fwselDomain *dom)
+{
+    return fwselPreserveEvaluatePolicy(ctx, dom, ctx->catalog->contract.policy);
 }
 
 
@@ -448,7 +457,7 @@ fwselPreserveTakeSelection(const fwselPreserveCtx *ctx,
     for (i = 0; i < result->notes->len; i++)
         g_ptr_array_add(pres->notes, g_strdup(g_ptr_array_index(result->notes, i)));
     fwselDomainFree(pres->dom);
-    pres->dom = fwselFillRender(result->dom, fwselResultChosen(result), FWSEL_FORM_PINNED);
+    pres->dom = fwselFillRender(result->dom, fwselResultChosen(result), FWSEL_FORM_PINNED, result->libvirt);
     return 0;
 }
 
@@ -498,7 +507,7 @@ fwselPreserveKeep(const fwselPreserveCtx *ctx,
                   fwselPreservation *pres,
                   GError **error)
 {
-    g_autoptr(fwselDomain) keep = fwselFillRender(requested, NULL, FWSEL_FORM_PINNED);
+    g_autoptr(fwselDomain) keep = fwselFillRender(requested, NULL, FWSEL_FORM_PINNED, FWSEL_LIBVIRT_LAST);
     const fwselDescriptor *chosen = NULL;
 
     fwselCopyLoader(&keep->loader, &existing->loader);
@@ -551,7 +560,7 @@ fwselPreserve(const fwselCatalog *catalog,
                     existing->name, requested->name);
         return NULL;
     }
-    if (fwselDomainValidate(requested, error) < 0)
+    if (fwselDomainValidate(requested, &catalog->contract, error) < 0)
         return NULL;
     if (existing->nvram.present && existing->nvram.source == FWSEL_NVRAM_SOURCE_NETWORK &&
         fwselRequestsLoader(requested)) {
@@ -750,10 +759,12 @@ fwselMigrateRemap(const fwselPreserveCtx *ctx,
 
     if (!(role = fwselMigrateRole(incoming, old, error)))
         return -1;
-    if (fwselDomainValidate(role, error) < 0)
+    if (fwselDomainValidate(role, &ctx->catalog->contract, error) < 0)
         return -1;
 
-    match = fwselPreserveEvaluate(ctx, role);
+    /* the replacement for firmware that is gone must be here: fwsel's
+     * safe rules, whatever libvirt would accept */
+    match = fwselPreserveEvaluatePolicy(ctx, role, FWSEL_POLICY_SAFE);
     if (!(chosen = fwselResultChosen(match))) {
         g_autofree char *reasons = fwselResultFormatVerdicts(match, "  ");
         g_autofree char *wanted = fwselDescribeWantedRole(role);
@@ -767,7 +778,7 @@ fwselMigrateRemap(const fwselPreserveCtx *ctx,
     if (fwselMigrateCheckAmbiguous(role, match, missing, error) < 0)
         return -1;
 
-    pinned = fwselFillRender(incoming, NULL, FWSEL_FORM_PINNED);
+    pinned = fwselFillRender(incoming, NULL, FWSEL_FORM_PINNED, FWSEL_LIBVIRT_LAST);
     g_free(pinned->loader.path);
     pinned->loader.path = g_strdup(fwselDescriptorCodeFile(chosen));
     g_free(pinned->nvram.templatePath);
@@ -831,7 +842,7 @@ fwselMigratePin(const fwselCatalog *catalog,
         pres->chosen = fwselResultChosen(result);
         if (incoming->firmware == FWSEL_FIRMWARE_NONE) {
             pres->outcome = FWSEL_PRESERVE_NONE;
-            pres->dom = fwselFillRender(result->dom, pres->chosen, FWSEL_FORM_RECORDED);
+            pres->dom = fwselFillRender(result->dom, pres->chosen, FWSEL_FORM_RECORDED, result->libvirt);
             return g_steal_pointer(&pres);
         }
         pres->outcome = FWSEL_PRESERVE_RESELECTED;
@@ -839,7 +850,7 @@ fwselMigratePin(const fwselCatalog *catalog,
                   "the incoming definition names no loader file, only firmware='%s': "
                   "selected on this host",
                   fwselFirmwareTypeToString(incoming->firmware));
-        pres->dom = fwselFillRender(result->dom, pres->chosen, FWSEL_FORM_PINNED);
+        pres->dom = fwselFillRender(result->dom, pres->chosen, FWSEL_FORM_PINNED, result->libvirt);
         return g_steal_pointer(&pres);
     }
 
@@ -851,7 +862,7 @@ fwselMigratePin(const fwselCatalog *catalog,
 
     if (!missing) {
         pres->outcome = FWSEL_PRESERVE_KEPT;
-        pres->dom = fwselFillRender(incoming, NULL, FWSEL_FORM_PINNED);
+        pres->dom = fwselFillRender(incoming, NULL, FWSEL_FORM_PINNED, FWSEL_LIBVIRT_LAST);
         pres->chosen = fwselPreserveFindByCode(&ctx, incoming->loader.path);
         return g_steal_pointer(&pres);
     }

@@ -11,6 +11,11 @@
  * Rules read only their inputs: the request, the descriptor and the
  * catalog's facts.  No rule touches the file system.
  *
+ * Where libvirt versions differ, a row has one predicate per modelled
+ * version (a column); an empty cell means that version has no such rule.
+ * The "safe" cell is fwsel's own rule, applied on top of the version's
+ * under --policy safe only.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -65,8 +70,8 @@ fwselRuleUnknownFeatures(const fwselRuleCtx *ctx G_GNUC_UNUSED,
         return NULL;
     list = g_strjoinv("', '", desc->unknownFeatures);
     return g_strdup_printf("declares feature '%s' that fwsel does not know; such a "
-                           "firmware may need configuration fwsel cannot provide, so it "
-                           "is never selected", list);
+                           "firmware may need configuration fwsel cannot provide (libvirt "
+                           "ignores the feature)", list);
 }
 
 
@@ -80,15 +85,43 @@ fwselRuleDevice(const fwselRuleCtx *ctx G_GNUC_UNUSED,
 }
 
 
+/* How a rule compares a path the domain names with one a descriptor
+ * names: as written (libvirt before 11.8) or as the same file (11.8) */
+typedef enum {
+    FWSEL_PATHS_LITERAL,
+    FWSEL_PATHS_SAME_FILE,
+} fwselPathCompare;
+
+
+static bool
+fwselPathsEqual(const fwselRuleCtx *ctx,
+                fwselPathCompare how,
+                const char *descPath,
+                const char *domPath,
+                const fwselPathFact *domFact)
+{
+    const fwselPathFact *descFact;
+
+    if (how == FWSEL_PATHS_LITERAL)
+        return g_str_equal(descPath, domPath);
+    if (g_str_equal(descPath, domPath))
+        return true;
+    /* a file that does not exist is only ever its own name */
+    descFact = fwselCatalogFile(ctx->catalog, descPath);
+    if (!descFact || descFact->kind == FWSEL_PATH_MISSING || domFact->kind == FWSEL_PATH_MISSING)
+        return false;
+    return fwselPathFactSameFile(descFact, domFact);
+}
+
+
 static char *
-fwselRuleLoaderPath(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+fwselRuleLoaderPathWith(const fwselRuleCtx *ctx,
+                        const fwselDescriptor *desc,
+                        fwselPathCompare how)
 {
     const char *file = fwselDescriptorCodeFile(desc);
 
     if (desc->device == FWSEL_DEVICE_KERNEL) {
-        if (ctx->dom->loader.path)
-            return g_strdup_printf("domain names loader %s, this firmware is a kernel image",
-                                   ctx->dom->loader.path);
         if (ctx->dom->kernel && !g_str_equal(ctx->dom->kernel, file))
             return g_strdup_printf("domain names kernel %s, this firmware is %s",
                                    ctx->dom->kernel, file);
@@ -97,26 +130,77 @@ fwselRuleLoaderPath(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 
     if (!ctx->dom->loader.path)
         return NULL;
-    if (!fwselPathFactSameFile(fwselCatalogFile(ctx->catalog, file), &ctx->req->loaderFile))
-        return g_strdup_printf("domain names loader %s, this firmware is %s",
-                               ctx->dom->loader.path, file);
+    if (!fwselPathsEqual(ctx, how, file, ctx->dom->loader.path, &ctx->req->loaderFile))
+        return g_strdup_printf("domain names loader %s, this firmware is %s%s",
+                               ctx->dom->loader.path, file,
+                               how == FWSEL_PATHS_LITERAL ? " (paths compared as written)" : "");
+    return NULL;
+}
+
+
+/* 9.0: only a hand-written loader (no firmware=) is compared, and only
+ * with flash firmware, as written */
+static char *
+fwselRuleLoaderPath90(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+{
+    const fwselDomain *dom = ctx->dom;
+
+    if (dom->firmware != FWSEL_FIRMWARE_NONE || !dom->loader.present)
+        return NULL;
+    if (desc->device != FWSEL_DEVICE_FLASH)
+        return g_strdup_printf("domain names loader %s, this firmware is not flash",
+                               dom->loader.path ? dom->loader.path : "(none)");
+    if (!dom->loader.path || !g_str_equal(dom->loader.path, desc->executable.filename))
+        return g_strdup_printf("domain names loader %s, this firmware is %s (paths compared "
+                               "as written)", dom->loader.path ? dom->loader.path : "(none)",
+                               desc->executable.filename);
     return NULL;
 }
 
 
 static char *
-fwselRuleTemplatePath(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+fwselRuleLoaderPathLiteral(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 {
-    if (!ctx->dom->nvram.templatePath)
+    return fwselRuleLoaderPathWith(ctx, desc, FWSEL_PATHS_LITERAL);
+}
+
+
+static char *
+fwselRuleLoaderPathSameFile(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+{
+    return fwselRuleLoaderPathWith(ctx, desc, FWSEL_PATHS_SAME_FILE);
+}
+
+
+static char *
+fwselRuleTemplatePathWith(const fwselRuleCtx *ctx,
+                          const fwselDescriptor *desc,
+                          fwselPathCompare how)
+{
+    if (!ctx->dom->nvram.templatePath || desc->device != FWSEL_DEVICE_FLASH)
         return NULL;
     if (!fwselDescriptorIsSplit(desc))
         return g_strdup_printf("domain names varstore template %s, this firmware has no varstore",
                                ctx->dom->nvram.templatePath);
-    if (!fwselPathFactSameFile(fwselCatalogFile(ctx->catalog, desc->nvramTemplate.filename),
-                               &ctx->req->templateFile))
+    if (!fwselPathsEqual(ctx, how, desc->nvramTemplate.filename,
+                         ctx->dom->nvram.templatePath, &ctx->req->templateFile))
         return g_strdup_printf("domain names varstore template %s, this firmware uses %s",
                                ctx->dom->nvram.templatePath, desc->nvramTemplate.filename);
     return NULL;
+}
+
+
+static char *
+fwselRuleTemplatePathLiteral(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+{
+    return fwselRuleTemplatePathWith(ctx, desc, FWSEL_PATHS_LITERAL);
+}
+
+
+static char *
+fwselRuleTemplatePathSameFile(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+{
+    return fwselRuleTemplatePathWith(ctx, desc, FWSEL_PATHS_SAME_FILE);
 }
 
 
@@ -202,57 +286,110 @@ fwselRuleSMM(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 }
 
 
+/* 9.0 only refuses firmware without SMM for a loader restricted to SMM;
+ * SMM turned off fails later, at start (see evaluate.c) */
 static char *
-fwselRuleFlashMode(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+fwselRuleSMM90(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+{
+    if (ctx->dom->loader.secure == FWSEL_TRISTATE_YES &&
+        !fwselDescriptorHasFeature(desc, FWSEL_FEATURE_REQUIRES_SMM))
+        return g_strdup("domain has <loader secure='yes'/>, firmware does not use SMM");
+    return NULL;
+}
+
+
+/* 9.0 - 11.7: split firmware unless the domain asks for stateless;
+ * combined firmware is never chosen */
+static char *
+fwselRuleFlashModeSplit(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 {
     const fwselLoader *loader = &ctx->dom->loader;
     const char *mode = fwselFlashModeTypeToString(desc->mode);
 
     if (desc->device != FWSEL_DEVICE_FLASH)
         return NULL;
-
-    if (loader->type == FWSEL_LOADER_TYPE_ROM)
-        return g_strdup("domain asks for a rom loader, this firmware is pflash");
-
     if (loader->stateless == FWSEL_TRISTATE_YES) {
         if (desc->mode != FWSEL_FLASH_MODE_STATELESS)
             return g_strdup_printf("domain asks for stateless firmware, this one is %s", mode);
         return NULL;
     }
-    if (loader->readonly == FWSEL_TRISTATE_NO) {
-        if (desc->mode != FWSEL_FLASH_MODE_COMBINED)
-            return g_strdup_printf("domain has <loader readonly='no'/> (combined code and "
-                                   "variables), this firmware is %s", mode);
-        return NULL;
-    }
-    if (desc->mode == FWSEL_FLASH_MODE_COMBINED && loader->readonly == FWSEL_TRISTATE_YES)
-        return g_strdup("domain has <loader readonly='yes'/>, this firmware is combined "
-                        "(writable code and variables)");
-    if (desc->mode == FWSEL_FLASH_MODE_STATELESS && loader->stateless == FWSEL_TRISTATE_NO)
-        return g_strdup("domain has <loader stateless='no'/>, this firmware is stateless");
-    if (desc->mode != FWSEL_FLASH_MODE_SPLIT && ctx->dom->nvram.present)
-        return g_strdup_printf("domain configures <nvram>, this firmware is %s and has no varstore",
-                               mode);
+    if (desc->mode != FWSEL_FLASH_MODE_SPLIT)
+        return g_strdup_printf("this firmware is %s: this libvirt only selects split firmware "
+                               "(code and varstore template) unless the domain asks for "
+                               "stateless='yes'", mode);
     return NULL;
 }
 
 
+/* 11.3: the split rule, and the loader must not say it is anything else */
 static char *
-fwselRuleMemory(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+fwselRuleFlashMode113(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+{
+    const fwselLoader *loader = &ctx->dom->loader;
+
+    if (desc->device != FWSEL_DEVICE_FLASH)
+        return NULL;
+    if (loader->type && loader->type != FWSEL_LOADER_TYPE_PFLASH)
+        return g_strdup_printf("domain asks for a %s loader, this firmware is pflash",
+                               fwselLoaderTypeTypeToString(loader->type));
+    if (loader->readonly == FWSEL_TRISTATE_NO && desc->mode != FWSEL_FLASH_MODE_COMBINED)
+        return g_strdup_printf("domain has <loader readonly='no'/> (combined code and "
+                               "variables), this firmware is %s",
+                               fwselFlashModeTypeToString(desc->mode));
+    return fwselRuleFlashModeSplit(ctx, desc);
+}
+
+
+/* 11.8: no preference between split, combined and stateless builds when
+ * the domain does not say; readonly='no' asks for combined, stateless=
+ * for or against stateless (as of the release, readonly='yes' and a bare
+ * <nvram> do not yet exclude combined or stateless builds) */
+static char *
+fwselRuleFlashMode118(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+{
+    const fwselLoader *loader = &ctx->dom->loader;
+    const char *mode = fwselFlashModeTypeToString(desc->mode);
+
+    if (desc->device != FWSEL_DEVICE_FLASH)
+        return NULL;
+    if (loader->type && loader->type != FWSEL_LOADER_TYPE_PFLASH)
+        return g_strdup_printf("domain asks for a %s loader, this firmware is pflash",
+                               fwselLoaderTypeTypeToString(loader->type));
+    if (loader->stateless == FWSEL_TRISTATE_YES && desc->mode != FWSEL_FLASH_MODE_STATELESS)
+        return g_strdup_printf("domain asks for stateless firmware, this one is %s", mode);
+    if (loader->stateless == FWSEL_TRISTATE_NO && desc->mode == FWSEL_FLASH_MODE_STATELESS)
+        return g_strdup("domain has <loader stateless='no'/>, this firmware is stateless");
+    if (loader->readonly == FWSEL_TRISTATE_NO && desc->mode != FWSEL_FLASH_MODE_COMBINED)
+        return g_strdup_printf("domain has <loader readonly='no'/> (combined code and "
+                               "variables), this firmware is %s", mode);
+    return NULL;
+}
+
+
+/* 11.3: a ROM image serves a domain that does not ask for pflash and
+ * does not want a writable loader */
+static char *
+fwselRuleMemory113(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 {
     const fwselLoader *loader = &ctx->dom->loader;
 
     if (desc->device != FWSEL_DEVICE_MEMORY)
         return NULL;
-    if (loader->type == FWSEL_LOADER_TYPE_PFLASH)
+    if (loader->type && loader->type != FWSEL_LOADER_TYPE_ROM)
         return g_strdup("domain asks for a pflash loader, this firmware is a ROM image");
     if (loader->readonly == FWSEL_TRISTATE_NO)
         return g_strdup("domain has <loader readonly='no'/>, a ROM image is read-only");
-    if (loader->stateless == FWSEL_TRISTATE_NO)
-        return g_strdup("domain has <loader stateless='no'/>, a ROM image has no varstore");
-    if (ctx->dom->nvram.present)
-        return g_strdup("domain configures <nvram>, a ROM image has no varstore");
     return NULL;
+}
+
+
+/* 11.8: also not for a domain that wants a varstore */
+static char *
+fwselRuleMemory118(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+{
+    if (desc->device == FWSEL_DEVICE_MEMORY && ctx->dom->loader.stateless == FWSEL_TRISTATE_NO)
+        return g_strdup("domain has <loader stateless='no'/>, a ROM image has no varstore");
+    return fwselRuleMemory113(ctx, desc);
 }
 
 
@@ -280,6 +417,23 @@ fwselRuleFormat(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
         return g_strdup_printf("domain wants a %s varstore, this firmware's template is %s",
                                fwselFormatTypeToString(want),
                                fwselFormatTypeToString(desc->nvramTemplate.format));
+    return NULL;
+}
+
+
+/* 11.3: the loader's format against the code's; the varstore's format
+ * is not looked at */
+static char *
+fwselRuleFormat113(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
+{
+    const fwselDomain *dom = ctx->dom;
+
+    if (desc->device != FWSEL_DEVICE_FLASH || !dom->loader.format)
+        return NULL;
+    if (dom->loader.format != desc->executable.format)
+        return g_strdup_printf("domain wants a %s loader, this firmware is %s",
+                               fwselFormatTypeToString(dom->loader.format),
+                               fwselFormatTypeToString(desc->executable.format));
     return NULL;
 }
 
@@ -347,32 +501,83 @@ fwselRuleFilesExist(const fwselRuleCtx *ctx, const fwselDescriptor *desc)
 }
 
 
+static char *
+fwselRuleRelativePath(const fwselRuleCtx *ctx G_GNUC_UNUSED, const fwselDescriptor *desc)
+{
+    const char *rel = fwselDescriptorRelativePath(desc);
+
+    if (!rel)
+        return NULL;
+    return g_strdup_printf("names the relative path '%s': QEMU would resolve it against "
+                           "its own working directory (libvirt records it as written)", rel);
+}
+
+
+/* Every version, the same predicate */
+#define FWSEL_RULE_ALL(func) \
+    { [FWSEL_LIBVIRT_9_0] = func, [FWSEL_LIBVIRT_11_3] = func, [FWSEL_LIBVIRT_11_8] = func }
+
 /* The rules, indexed by fwselRule: evaluation order */
 static const struct {
     fwselRuleKind kind;
-    fwselRuleFunc check;
+    fwselRuleFunc libvirt[FWSEL_LIBVIRT_LAST];  /* per version; NULL: no such rule */
+    fwselRuleFunc safe;                         /* --policy safe adds this */
 } fwselRules[] = {
-    [FWSEL_RULE_INTERFACE] = { FWSEL_RULE_KIND_IDENTITY, fwselRuleInterface },
-    [FWSEL_RULE_UNKNOWN_FEATURE] = { FWSEL_RULE_KIND_IDENTITY, fwselRuleUnknownFeatures },
-    [FWSEL_RULE_DEVICE] = { FWSEL_RULE_KIND_IDENTITY, fwselRuleDevice },
-    [FWSEL_RULE_LOADER_PATH] = { FWSEL_RULE_KIND_IDENTITY, fwselRuleLoaderPath },
-    [FWSEL_RULE_TEMPLATE_PATH] = { FWSEL_RULE_KIND_IDENTITY, fwselRuleTemplatePath },
-    [FWSEL_RULE_TARGET] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleTarget },
-    [FWSEL_RULE_POWER_MANAGEMENT] = { FWSEL_RULE_KIND_CAPABILITY, fwselRulePM },
-    [FWSEL_RULE_SECURE_BOOT] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleSecureBoot },
-    [FWSEL_RULE_ENROLLED_KEYS] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleEnrolledKeys },
-    [FWSEL_RULE_SMM] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleSMM },
-    [FWSEL_RULE_FLASH_MODE] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleFlashMode },
-    [FWSEL_RULE_ROM] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleMemory },
-    [FWSEL_RULE_FORMAT] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleFormat },
-    [FWSEL_RULE_LAUNCH_SECURITY] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleLaunchSecurity },
-    [FWSEL_RULE_FILES] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleFilesExist },
-    [FWSEL_RULE_VARSTORE] = { FWSEL_RULE_KIND_CAPABILITY, fwselRuleVarstore },
+    [FWSEL_RULE_INTERFACE] = {
+        FWSEL_RULE_KIND_IDENTITY, FWSEL_RULE_ALL(fwselRuleInterface) },
+    [FWSEL_RULE_UNKNOWN_FEATURE] = {
+        FWSEL_RULE_KIND_IDENTITY, { NULL }, fwselRuleUnknownFeatures },
+    [FWSEL_RULE_RELATIVE_PATH] = {
+        FWSEL_RULE_KIND_IDENTITY, { NULL }, fwselRuleRelativePath },
+    [FWSEL_RULE_DEVICE] = {
+        FWSEL_RULE_KIND_IDENTITY, FWSEL_RULE_ALL(fwselRuleDevice) },
+    [FWSEL_RULE_LOADER_PATH] = {
+        FWSEL_RULE_KIND_IDENTITY, {
+            [FWSEL_LIBVIRT_9_0] = fwselRuleLoaderPath90,
+            [FWSEL_LIBVIRT_11_3] = fwselRuleLoaderPathLiteral,
+            [FWSEL_LIBVIRT_11_8] = fwselRuleLoaderPathSameFile } },
+    [FWSEL_RULE_TEMPLATE_PATH] = {
+        FWSEL_RULE_KIND_IDENTITY, {
+            [FWSEL_LIBVIRT_11_3] = fwselRuleTemplatePathLiteral,
+            [FWSEL_LIBVIRT_11_8] = fwselRuleTemplatePathSameFile } },
+    [FWSEL_RULE_TARGET] = {
+        FWSEL_RULE_KIND_CAPABILITY, FWSEL_RULE_ALL(fwselRuleTarget) },
+    [FWSEL_RULE_POWER_MANAGEMENT] = {
+        FWSEL_RULE_KIND_CAPABILITY, FWSEL_RULE_ALL(fwselRulePM) },
+    [FWSEL_RULE_SECURE_BOOT] = {
+        FWSEL_RULE_KIND_CAPABILITY, FWSEL_RULE_ALL(fwselRuleSecureBoot) },
+    [FWSEL_RULE_ENROLLED_KEYS] = {
+        FWSEL_RULE_KIND_CAPABILITY, FWSEL_RULE_ALL(fwselRuleEnrolledKeys) },
+    [FWSEL_RULE_SMM] = {
+        FWSEL_RULE_KIND_CAPABILITY, {
+            [FWSEL_LIBVIRT_9_0] = fwselRuleSMM90,
+            [FWSEL_LIBVIRT_11_3] = fwselRuleSMM,
+            [FWSEL_LIBVIRT_11_8] = fwselRuleSMM } },
+    [FWSEL_RULE_FLASH_MODE] = {
+        FWSEL_RULE_KIND_CAPABILITY, {
+            [FWSEL_LIBVIRT_9_0] = fwselRuleFlashModeSplit,
+            [FWSEL_LIBVIRT_11_3] = fwselRuleFlashMode113,
+            [FWSEL_LIBVIRT_11_8] = fwselRuleFlashMode118 } },
+    [FWSEL_RULE_ROM] = {
+        FWSEL_RULE_KIND_CAPABILITY, {
+            [FWSEL_LIBVIRT_11_3] = fwselRuleMemory113,
+            [FWSEL_LIBVIRT_11_8] = fwselRuleMemory118 } },
+    [FWSEL_RULE_FORMAT] = {
+        FWSEL_RULE_KIND_CAPABILITY, {
+            [FWSEL_LIBVIRT_11_3] = fwselRuleFormat113,
+            [FWSEL_LIBVIRT_11_8] = fwselRuleFormat113 }, fwselRuleFormat },
+    [FWSEL_RULE_LAUNCH_SECURITY] = {
+        FWSEL_RULE_KIND_CAPABILITY, FWSEL_RULE_ALL(fwselRuleLaunchSecurity) },
+    [FWSEL_RULE_FILES] = {
+        FWSEL_RULE_KIND_CAPABILITY, { NULL }, fwselRuleFilesExist },
+    [FWSEL_RULE_VARSTORE] = {
+        FWSEL_RULE_KIND_CAPABILITY, { NULL }, fwselRuleVarstore },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(fwselRules) == FWSEL_RULE_LAST);
 
 FWSEL_ENUM_IMPL(fwselRule, FWSEL_RULE_LAST,
-                "interface", "unknown-feature", "device", "loader-path", "template-path",
+                "interface", "unknown-feature", "relative-path", "device", "loader-path",
+                "template-path",
                 "target", "power-management", "secure-boot", "enrolled-keys", "smm",
                 "flash-mode", "rom", "format", "launch-security", "files", "varstore");
 
@@ -396,12 +601,26 @@ fwselRulesCheck(const fwselRuleCtx *ctx,
                 const fwselDescriptor *desc,
                 char **reason)
 {
+    fwselLibvirt version = ctx->catalog->contract.libvirt;
+    bool safe = ctx->policy == FWSEL_POLICY_SAFE;
     size_t i;
 
     *reason = NULL;
     for (i = 0; i < G_N_ELEMENTS(fwselRules); i++) {
-        if ((*reason = fwselRules[i].check(ctx, desc)))
+        if (fwselRules[i].libvirt[version] &&
+            (*reason = fwselRules[i].libvirt[version](ctx, desc)))
+            return i;
+        if (safe && fwselRules[i].safe &&
+            (*reason = fwselRules[i].safe(ctx, desc)))
             return i;
     }
     return FWSEL_RULE_LAST;
+}
+
+
+/* Whether @rule is one of fwsel's own (the safe policy), not libvirt's */
+bool
+fwselRuleIsPolicy(fwselRule rule, fwselLibvirt version)
+{
+    return !fwselRules[rule].libvirt[version] && fwselRules[rule].safe;
 }

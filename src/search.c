@@ -51,14 +51,15 @@ fwselEntryIsEffective(const fwselEntry *entry)
  * is a MASK; a file with content keeps the initial state until it is
  * parsed. */
 static void
-fwselSearchClassify(fwselEntry *entry, const fwselRoot *root)
+fwselSearchClassify(fwselEntry *entry, fwselResolveCache *cache)
 {
     fwselPathFact fact;
 
-    fwselRootResolve(root, entry->path, &fact);
+    fwselResolveCached(cache, entry->path, &fact);
     switch (fact.kind) {
     case FWSEL_PATH_MISSING:
         entry->state = FWSEL_ENTRY_IGNORED;
+        entry->unreadable = fact.error ? fact.error : ENOENT;
         entry->error = g_strdup_printf("cannot be read: %s", g_strerror(fact.error));
         break;
     case FWSEL_PATH_DIRECTORY:
@@ -87,9 +88,10 @@ fwselSearchCompare(gconstpointer a, gconstpointer b)
 }
 
 
-/* Adds an entry for every .json file of one directory to @all */
+/* Adds an entry for every file of one directory to @all */
 static int
 fwselSearchDir(const fwselRoot *root,
+               fwselResolveCache *cache,
                const char *dir,
                GPtrArray *all,
                GError **error)
@@ -113,13 +115,17 @@ fwselSearchDir(const fwselRoot *root,
         const char *name = ent->d_name;
         fwselEntry *entry;
 
-        if (name[0] == '.' || !g_str_has_suffix(name, ".json"))
+        /* like libvirt: every name but hidden ones, whatever its suffix */
+        if (name[0] == '.')
             continue;
 
         entry = g_new0(fwselEntry, 1);
         entry->name = g_strdup(name);
         entry->path = fwselPathJoin(dir, name);
-        fwselSearchClassify(entry, root);
+        /* a plain file needs no look now: reading it tells whether it is
+         * empty (a mask); links and the rest are followed inside the root */
+        if (ent->d_type != DT_REG)
+            fwselSearchClassify(entry, cache);
         g_ptr_array_add(all, entry);
     }
     closedir(d);
@@ -129,13 +135,14 @@ fwselSearchDir(const fwselRoot *root,
 
 /* Reads and parses one effective descriptor file */
 static void
-fwselSearchParse(const fwselRoot *root, fwselEntry *entry)
+fwselSearchParse(fwselResolveCache *cache, fwselEntry *entry)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *text = NULL;
     gsize length;
 
-    if (fwselRootReadFile(root, entry->path, FWSEL_MAX_INPUT_SIZE, &text, &length, &err) < 0) {
+    if (fwselResolveCacheReadFile(cache, entry->path, FWSEL_MAX_INPUT_SIZE,
+                                  &text, &length, &err) < 0) {
         /* "PATH: what" becomes "PATH: (file): what" like a parse error */
         const char *msg = err->message;
 
@@ -146,6 +153,10 @@ fwselSearchParse(const fwselRoot *root, fwselEntry *entry)
         return;
     }
 
+    if (length == 0) {
+        entry->state = FWSEL_ENTRY_MASK;
+        return;
+    }
     if ((entry->desc = fwselDescriptorParse(entry->path, text, length, &err))) {
         entry->state = FWSEL_ENTRY_ACTIVE;
     } else {
@@ -172,11 +183,12 @@ fwselSearchLoad(const fwselRoot *root,
                 GError **error)
 {
     g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify) fwselEntryFree);
+    g_autoptr(fwselResolveCache) cache = fwselResolveCacheNew(root);
     size_t d;
     size_t i;
 
     for (d = 0; d < ndirs; d++) {
-        if (dirs[d] && fwselSearchDir(root, dirs[d], all, error) < 0)
+        if (dirs[d] && fwselSearchDir(root, cache, dirs[d], all, error) < 0)
             return NULL;
     }
 
@@ -207,7 +219,7 @@ fwselSearchLoad(const fwselRoot *root,
         }
 
         if (entry->state != FWSEL_ENTRY_MASK)
-            fwselSearchParse(root, entry);
+            fwselSearchParse(cache, entry);
     }
     return g_steal_pointer(&all);
 }

@@ -57,7 +57,11 @@ firmware log lines, the selection read from the log, varstores created,
 the slice, virt-fwsel's argv, output and slice, the verdict and the
 differences.  Exit status 0 only when no case differs.
 
-Pass options to virt-fwsel with "=": --fwsel-arg=--libvirt=9.0.
+virt-fwsel is asked for the daemon's own version (--libvirt=VERSION of the
+daemon) unless --fwsel-arg names one.  Cases for fwsel's safe policy
+(--policy=safe) or for another libvirt version (--libvirt=X) are skipped
+with that reason.  Pass options to virt-fwsel with "=":
+--fwsel-arg=--libvirt=9.0.
 """
 
 import argparse
@@ -524,6 +528,10 @@ def run_daemon_once(host, case, mode, files_dir, input_xml):
 # ------------------------------------------------------------------ fwsel side
 def run_fwsel(args, case, nvram_dir):
     argv = [os.path.abspath(args.fwsel), "--root", case.tree, "--no-qemu-probe"]
+    # the daemon's own version, unless the caller or the case names one
+    if (args.daemon_version and not any(a.startswith("--libvirt") for a in args.fwsel_arg or [])
+            and not case.has_option("--libvirt")):
+        argv += ["--libvirt=%s" % args.daemon_version]
     argv += list(args.fwsel_arg or [])
     if nvram_dir and nvram_dir != FWSEL_DEFAULT_NVRAM_DIR:
         argv += ["--nvram-dir", nvram_dir]
@@ -549,7 +557,30 @@ def run_fwsel(args, case, nvram_dir):
 
 
 # ------------------------------------------------------------------ verdicts
-def pre_skip_reason(case):
+def libvirt_model(version):
+    """The libvirt behaviour fwsel models for VERSION ("9.0.0", "11.3")."""
+    m = re.match(r"(\d+)\.(\d+)", version or "")
+    if not m:
+        return None
+    v = (int(m.group(1)), int(m.group(2)))
+    return "9.0" if v < (9, 2) else "11.3" if v < (11, 8) else "11.8"
+
+
+def case_option_value(case, opt):
+    for o in case.options:
+        if o.startswith(opt + "="):
+            return o[len(opt) + 1:]
+    return None
+
+
+def pre_skip_reason(case, daemon_version=None):
+    policy = case_option_value(case, "--policy")
+    if policy and policy != "libvirt":
+        return "fwsel's own %s policy (--policy=%s): not libvirt's answer" % (policy, policy)
+    wanted = case_option_value(case, "--libvirt")
+    if wanted and daemon_version and libvirt_model(wanted) != libvirt_model(daemon_version):
+        return "answers as libvirt %s (--libvirt=%s), the daemon is %s" % (
+            wanted, wanted, daemon_version)
     if case.tree is None:
         return "empty .host file"
     if not os.path.isdir(case.tree):
@@ -588,13 +619,21 @@ def verdict(case, d, f, known_machines):
                     "emulators, not firmware: %s" % d_err["message"], [], notes)
         if d_err["phase"] == "define" and any(re.search(p, d_err["message"]) for p in HOST_FEATURE_ERRORS):
             sel = d.get("log_selection") or {}
-            if sel.get("loader") or sel.get("rom") or sel.get("kernel"):
+            if (sel.get("loader") or sel.get("rom") or sel.get("kernel")) and not f_err:
+                # libvirt selected (its debug log says what) before the
+                # validation that needs the hardware failed: compare that
                 fsl = (f.get("slice") or {})
-                notes.append("before failing, the daemon had selected %s (loader %s, template %s); "
-                             "virt-fwsel: loader %s, template %s" % (
-                                 sel.get("description"), sel.get("loader") or sel.get("rom") or sel.get("kernel"),
-                                 sel.get("template"), (fsl.get("loader") or {}).get("path"),
-                                 (fsl.get("nvram") or {}).get("template")))
+                want = {"loader": sel.get("loader") or sel.get("rom"),
+                        "template": sel.get("template") or None,
+                        "kernel": sel.get("kernel")}
+                got = {"loader": (fsl.get("loader") or {}).get("path"),
+                       "template": (fsl.get("nvram") or {}).get("template"),
+                       "kernel": fsl.get("kernel")}
+                notes.append("the daemon failed after selecting (%s); compared with the selection "
+                             "its debug log shows: %s" % (d_err["message"], sel.get("description")))
+                diffs = [{"field": "log:" + k, "daemon": want[k], "fwsel": got[k]}
+                         for k in want if (want[k] or None) != (got[k] or None)]
+                return ("differ" if diffs else "agree", None, diffs, notes)
             return ("skip", "daemon rejects the input at define because this machine lacks the "
                     "hardware feature: %s" % d_err["message"], [], notes)
         if d_err["phase"] == "define" and any(re.search(p, d_err["message"]) for p, _ in REPAIRS):
@@ -720,6 +759,7 @@ def main():
     data = os.path.abspath(args.data)
     spec = DaemonSpec.parse(args.daemon)
     version = spec.version
+    args.daemon_version = version if re.match(r"\d+\.\d+", version or "") else None
     mode = args.select_at
     if mode == "auto":
         v = tuple(int(x) for x in version.split(".")[:2]) if re.match(r"\d+\.\d+", version) else (0, 0)
@@ -733,7 +773,7 @@ def main():
                         "options": c.options, "env": c.env} for c in cases}
     todo = []
     for c in cases:
-        reason = pre_skip_reason(c)
+        reason = pre_skip_reason(c, version)
         results[c.name]["skip_reason"] = reason
         if reason is None or c.tree and os.path.isdir(c.tree):
             todo.append(c)

@@ -281,6 +281,58 @@ testThreads(void)
 }
 
 
+/* Whose rules: Nova's "no Secure Boot" XML is refused by libvirt 9.0
+ * (loader secure='no' beside firmware=) and served by 9.2 and later */
+static void
+testContract(void)
+{
+    static const char *nova =
+        "<domain type='qemu'><name>nova</name><os firmware='efi'>"
+        "<type arch='x86_64' machine='q35'>hvm</type><loader secure='no'/>"
+        "<firmware><feature enabled='no' name='secure-boot'/></firmware></os>"
+        "<features><acpi/></features></domain>";
+    static const struct {
+        const char *version;
+        fwselPolicy policy;
+        fwselOutcome outcome;
+    } cases[] = {
+        { "9.0", FWSEL_POLICY_LIBVIRT, FWSEL_OUTCOME_INVALID },
+        { "9.1.0", FWSEL_POLICY_LIBVIRT, FWSEL_OUTCOME_INVALID },
+        { "11.3.0", FWSEL_POLICY_LIBVIRT, FWSEL_OUTCOME_SELECTED },
+        { "12.0", FWSEL_POLICY_SAFE, FWSEL_OUTCOME_SELECTED },
+    };
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(fwselHostOptions) opts = fwselHostOptionsNew();
+        g_autoptr(fwselCatalog) catalog = NULL;
+        g_autoptr(fwselRequest) req = NULL;
+        g_autoptr(fwselResult) result = NULL;
+
+        g_assert_cmpint(fwselHostOptionsSetRoot(opts, testHost, NULL), ==, 0);
+        fwselHostOptionsSetProbe(opts, false);
+        g_assert_cmpint(fwselHostOptionsSetLibvirt(opts, cases[i].version, NULL), ==, 0);
+        fwselHostOptionsSetPolicy(opts, cases[i].policy);
+        catalog = fwselCatalogLoad(opts, NULL);
+        g_assert_nonnull(catalog);
+        req = fwselRequestParse(catalog, nova, -1, NULL);
+        result = fwselEvaluate(catalog, req);
+        g_assert_cmpstr(fwselOutcomeTypeToString(fwselResultGetOutcome(result)), ==,
+                        fwselOutcomeTypeToString(cases[i].outcome));
+    }
+
+    {
+        g_autoptr(fwselHostOptions) opts = fwselHostOptionsNew();
+
+        g_assert_cmpint(fwselHostOptionsSetLibvirt(opts, "nine", NULL), <, 0);
+        g_assert_cmpint(fwselHostOptionsSetLibvirt(opts, "9", NULL), <, 0);
+        g_assert_cmpint(fwselHostOptionsSetLibvirt(opts, NULL, NULL), ==, 0);
+        g_assert_cmpstr(fwselPolicyTypeToString(FWSEL_POLICY_SAFE), ==, "safe");
+        g_assert_cmpint(fwselPolicyTypeFromString("libvirt"), ==, FWSEL_POLICY_LIBVIRT);
+    }
+}
+
+
 static void
 testVersion(void)
 {
@@ -306,5 +358,6 @@ main(int argc, char **argv)
     g_test_add_func("/api/reuse-1000", testReuse);
     g_test_add_func("/api/threads", testThreads);
     g_test_add_func("/api/version", testVersion);
+    g_test_add_func("/api/contract", testContract);
     return g_test_run();
 }

@@ -1321,7 +1321,7 @@ nvramDomainInit(nvramDomainFx *d, const nvramFixture *fx, fwselFormat fmt)
     d->dom->nvram.templatePath = g_strdup("/usr/share/OVMF/OVMF_VARS_4M.fd");
     d->dom->nvram.templateFormat = FWSEL_FORMAT_RAW;
     d->dom->nvram.format = fmt;
-    d->dom->nvram.path = fwselNvramDefaultPath(d->catalog->settings.nvramDir, d->dom, NULL);
+    d->dom->nvram.path = fwselNvramDefaultPath(d->catalog->settings.nvramDir, d->dom, FWSEL_LIBVIRT_11_8, NULL);
     g_assert_nonnull(d->dom->nvram.path);
     d->final = g_build_filename(fx->dir, d->dom->nvram.path, NULL);
     d->tmplDisk = g_build_filename(ovmf, "OVMF_VARS_4M.fd", NULL);
@@ -1588,7 +1588,7 @@ testDomainNames(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
         g_autofree char *path = NULL;
 
         dom->name = g_strdup(bad[i]);
-        path = fwselNvramDefaultPath(catalog->settings.nvramDir, dom, &err);
+        path = fwselNvramDefaultPath(catalog->settings.nvramDir, dom, FWSEL_LIBVIRT_11_8, &err);
         g_assert_null(path);
         g_assert_error(err, FWSEL_ERROR, FWSEL_ERROR_UNSAFE);
     }
@@ -1649,6 +1649,7 @@ testCommand(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
         "  <os firmware='efi'>\n"
         "    <type arch='x86_64' machine='q35'>hvm</type>\n"
         "  </os>\n"
+        "  <features><acpi/></features>\n"
         "</domain>\n";
     nvramCmd c;
     int status;
@@ -1780,7 +1781,7 @@ testCommand(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
 
     /* a domain without varstore */
     {
-        const char *bios = "<domain type='kvm'><name>b</name><os firmware='bios'>"
+        const char *bios = "<domain type='kvm'><name>b</name><os>"
                            "<type arch='x86_64' machine='q35'>hvm</type></os></domain>\n";
         const char *a[] = { "nvram", "create", evil, NULL };
 

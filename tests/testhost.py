@@ -894,6 +894,31 @@ class TestHost:
             return ""
 
     # ------------------------------------------------------------ trees
+    def _relocated_links(self, src, as_seen, key):
+        """SRC, for a daemon that reads it at another path than AS_SEEN
+        (a prefix's etc/qemu/firmware): a copy in which each relative
+        symbolic link is made absolute, as it resolves from AS_SEEN."""
+        names = os.listdir(src)
+        if not any(os.path.islink(os.path.join(src, n)) and
+                   not os.readlink(os.path.join(src, n)).startswith("/") for n in names):
+            return src
+        dst = self.hpath("relocated", key)
+        if os.path.isdir(dst):
+            shutil.rmtree(dst)
+        os.makedirs(dst)
+        for n in names:
+            p = os.path.join(src, n)
+            if os.path.islink(p):
+                link = os.readlink(p)
+                if not link.startswith("/"):
+                    link = os.path.normpath(os.path.join(as_seen, link))
+                os.symlink(link, os.path.join(dst, n))
+            elif os.path.isdir(p):
+                shutil.copytree(p, os.path.join(dst, n), symlinks=True)
+            else:
+                shutil.copy2(p, os.path.join(dst, n))
+        return dst
+
     def switch_tree(self, tree):
         """Show host tree TREE to the daemon at the real paths (see the
         module's doc).  Returns a dict: mounts, nvram (carried list or
@@ -944,6 +969,8 @@ class TestHost:
             src = os.path.join(tree, rel) if tree else None
             if not (src and os.path.isdir(src)):
                 src = self.hpath("empty")
+            elif target != "/" + rel:
+                src = self._relocated_links(src, "/" + rel, key=rel.replace("/", "%"))
             if not os.path.isdir(target) and target not in self._made_mountpoints:
                 # should have been made by _mount_private_dirs
                 s += self._ensure_mountpoint_script(target)

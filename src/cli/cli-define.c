@@ -155,7 +155,7 @@ fwselCliDefine(fwselCli *cli, int argc, char **argv)
         fwselResultToError(result, &err);
         return fwselCliFail(err);
     }
-    selected = fwselFillRender(result->dom, fwselResultChosen(result), FWSEL_FORM_RECORDED);
+    selected = fwselFillRender(result->dom, fwselResultChosen(result), FWSEL_FORM_RECORDED, result->libvirt);
     selectedReq = fwselRequestDerive(catalog, selected, req, &req, 1);
     if (!(pres = fwselPreserve(catalog, selectedReq, req, &err)))
         return fwselCliFail(err);

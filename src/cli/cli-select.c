@@ -247,7 +247,7 @@ fwselCliSelect(fwselCli *cli, int argc, char **argv)
     if (fwselResultFailed(result))
         return fwselCliResultFail(result, argv[0]);
 
-    out = fwselFillRender(result->dom, fwselResultChosen(result), FWSEL_FORM_RECORDED);
+    out = fwselFillRender(result->dom, fwselResultChosen(result), FWSEL_FORM_RECORDED, result->libvirt);
     if (fwselDomainXMLUpdate(in.doc, out, &err) < 0)
         return fwselCliFail(err);
 
@@ -308,7 +308,6 @@ fwselCliExplainOutcome(const fwselCatalog *catalog,
     case FWSEL_OUTCOME_INVALID:
         *ret = FWSEL_EXIT_USAGE;
         return g_strdup(result->error);
-    case FWSEL_OUTCOME_BUILTIN_BIOS:
     case FWSEL_OUTCOME_UNDESCRIBED:
     case FWSEL_OUTCOME_SELECTED:
     case FWSEL_OUTCOME_LAST:
@@ -339,6 +338,7 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
     g_autoptr(GError) err = NULL;
     const fwselDomain *dom;
     g_autofree char *outcome = NULL;
+    g_autofree char *rules = NULL;
     int ret;
 
     if (argc != 1)
@@ -353,6 +353,7 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
         return fwselCliResultFail(result, argv[0]);
 
     outcome = fwselCliExplainOutcome(catalog, dom, result, &ret);
+    rules = fwselContractDescribe(&catalog->contract);
 
     if (cli->json) {
         json_object *obj = json_object_new_object();
@@ -363,6 +364,7 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
         json_object_object_add(obj, "firmware",
                                dom->firmware ? json_object_new_string(fwselFirmwareTypeToString(dom->firmware))
                                              : NULL);
+        json_object_object_add(obj, "rules", json_object_new_string(rules));
         json_object_object_add(obj, "outcome", json_object_new_string(outcome));
         json_object_object_add(obj, "selected",
                                result->chosen ? json_object_new_string(result->chosen->name) : NULL);
@@ -387,13 +389,19 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
 
         printf("domain %s: %s %s, %s\n", dom->name ? dom->name : "(unnamed)",
                dom->arch, result->machine ? result->machine : "(no machine type)", how);
+        printf("rules: %s\n", rules);
         /* verdicts only mean something when there is a selection to make */
         if (result->outcome != FWSEL_OUTCOME_NOTHING)
             fputs(reasons, stdout);
-        if (result->chosen)
+        if (result->chosen) {
+            guint i;
+
             printf("result: selected %s\n", result->chosen->name);
-        else
+            for (i = 0; i < result->notes->len; i++)
+                printf("note: %s\n", (const char *) g_ptr_array_index(result->notes, i));
+        } else {
             printf("result: %s\n", outcome);
+        }
     }
     return ret;
 }
@@ -494,6 +502,7 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
     const char *machine = cli->machine;
     json_object *arr = NULL;
     const char *resolved;
+    g_autofree char *rules = NULL;
     size_t i;
 
     if (argc != 0)
@@ -508,10 +517,13 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
         return fwselCliFail(err);
 
     resolved = fwselMachinesResolve(catalog->machines, arch, machine, NULL);
-    if (cli->json)
+    rules = fwselContractDescribe(&catalog->contract);
+    if (cli->json) {
         arr = json_object_new_array();
-    else
+    } else {
         printf("host check for %s %s (%s)\n", arch, machine, resolved ? resolved : machine);
+        printf("rules: %s\n", rules);
+    }
 
     for (i = 0; i < G_N_ELEMENTS(fwselCheckRequests); i++) {
         g_autoptr(fwselDomain) dom = fwselDomainNew();
@@ -526,6 +538,7 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
         dom->arch = g_strdup(arch);
         dom->machine = g_strdup(machine);
         dom->firmware = FWSEL_FIRMWARE_EFI;
+        dom->acpi = true;          /* as any UEFI guest has it */
         fwselCheckRequests[i].apply(dom);
 
         req = fwselRequestNew(catalog, dom);
@@ -556,12 +569,19 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
                 json_object_object_add(obj, "error", json_object_new_string(serr->message));
             if (sel && !result->chosen)
                 json_object_object_add(obj, "note", json_object_new_string(detail));
+            if (result->chosen && result->notes->len)
+                json_object_object_add(obj, "hazard",
+                                       json_object_new_string(g_ptr_array_index(result->notes, 0)));
             json_object_array_add(arr, obj);
             continue;
         }
 
         if (what) {
+            guint n;
+
             printf("%-26s %s (%s)\n", fwselCheckRequests[i].name, what, detail);
+            for (n = 0; result->chosen && n < result->notes->len; n++)
+                printf("    %s\n", (const char *) g_ptr_array_index(result->notes, n));
         } else if (result->outcome == FWSEL_OUTCOME_NO_MATCH) {
             size_t v;
             size_t other = 0;
@@ -593,6 +613,7 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
 
         json_object_object_add(obj, "arch", json_object_new_string(arch));
         json_object_object_add(obj, "machine", json_object_new_string(resolved ? resolved : machine));
+        json_object_object_add(obj, "rules", json_object_new_string(rules));
         json_object_object_add(obj, "requests", arr);
         fwselCliPrintJSON(obj);
         json_object_put(obj);

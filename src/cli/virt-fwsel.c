@@ -144,6 +144,18 @@ fwselCliLoad(fwselCli *cli, GError **error)
         return NULL;
     fwselHostOptionsSetSession(opts, cli->session);
     fwselHostOptionsSetProbe(opts, !cli->noProbe);
+    if (cli->libvirt && fwselHostOptionsSetLibvirt(opts, cli->libvirt, error) < 0)
+        return NULL;
+    if (cli->policy) {
+        int policy = fwselPolicyTypeFromString(cli->policy);
+
+        if (policy < 0) {
+            g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
+                        "--policy: unknown policy '%s' (expected libvirt or safe)", cli->policy);
+            return NULL;
+        }
+        fwselHostOptionsSetPolicy(opts, policy);
+    }
     if (cli->nvramDir && fwselHostOptionsSetNvramDir(opts, cli->nvramDir, error) < 0)
         return NULL;
     for (alias = cli->machineAliases; alias && *alias; alias++) {
@@ -233,6 +245,10 @@ main(int argc, char **argv)
           "Resolve machine type ALIAS to MACHINE (repeatable)", "ALIAS=MACHINE" },
         { "no-qemu-probe", 0, 0, G_OPTION_ARG_NONE, &cli.noProbe,
           "Do not ask qemu-system-ARCH for machine aliases; use the built-in table", NULL },
+        { "libvirt", 0, 0, G_OPTION_ARG_STRING, &cli.libvirt,
+          "Answer as this libvirt version does (default: the host's libvirt)", "VERSION" },
+        { "policy", 0, 0, G_OPTION_ARG_STRING, &cli.policy,
+          "libvirt (default): libvirt's answer; safe: also fwsel's own rules", "POLICY" },
         { "json", 0, 0, G_OPTION_ARG_NONE, &cli.json,
           "Machine-readable output (list, explain, check)", NULL },
         { "arch", 0, 0, G_OPTION_ARG_STRING, &cli.arch,
@@ -287,6 +303,8 @@ main(int argc, char **argv)
     g_free(cli.machine);
     g_free(cli.connect);
     g_free(cli.owner);
+    g_free(cli.libvirt);
+    g_free(cli.policy);
     g_strfreev(fwselCliCommandLine);
     return ret;
 }

@@ -23,6 +23,8 @@ typedef struct {
     char *arch;
     char *machine;
     gboolean noProbe;
+    char *libvirt;
+    char *policy;
     char *connect;
     char *owner;
     gboolean backup;
