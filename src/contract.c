@@ -140,7 +140,14 @@ fwselLibvirtFromLibName(const char *name,
 void
 fwselContractDetect(fwselContract *contract, const fwselRoot *root)
 {
+    fwselPathFact usrlib;
+    bool haveUsrLib;
     size_t i;
+
+    /* most trees have no /usr/lib at all: one look instead of six */
+    fwselRootResolve(root, "/usr/lib", &usrlib);
+    haveUsrLib = usrlib.kind == FWSEL_PATH_DIRECTORY;
+    fwselPathFactClear(&usrlib);
 
     for (i = 0; i < G_N_ELEMENTS(fwselLibvirtLibDirs); i++) {
         unsigned int best = 0, bestMajor = 0, bestMinor = 0, bestMicro = 0;
@@ -148,6 +155,10 @@ fwselContractDetect(fwselContract *contract, const fwselRoot *root)
         DIR *d;
         int fd;
 
+        if (!haveUsrLib && g_str_has_prefix(fwselLibvirtLibDirs[i], "/usr/lib/"))
+            continue;
+        if (g_str_equal(fwselLibvirtLibDirs[i], "/usr/lib") && !haveUsrLib)
+            continue;
         if ((fd = fwselRootOpenDir(root, fwselLibvirtLibDirs[i], NULL, NULL)) < 0)
             continue;
         if (!(d = fdopendir(fd))) {

@@ -159,6 +159,14 @@ fwselJSONTypeName(json_object *obj)
 }
 
 
+/* "prefix.key", or "key": the member's name, for an error only */
+static char *
+fwselMemberName(const char *prefix, const char *key)
+{
+    return prefix ? g_strdup_printf("%s.%s", prefix, key) : g_strdup(key);
+}
+
+
 /* Fetch member @key of @obj, checking its type.  Returns 0 with *out set
  * (or NULL when absent and optional), -1 on error. */
 static int
@@ -170,19 +178,20 @@ fwselJSONGet(fwselParseCtx *ctx,
              bool required,
              json_object **out)
 {
-    g_autofree char *member = prefix ? g_strdup_printf("%s.%s", prefix, key)
-                                     : g_strdup(key);
+    g_autofree char *member = NULL;
     json_object *val = NULL;
     const char *want = "a string";
 
     *out = NULL;
     if (!json_object_object_get_ex(obj, key, &val)) {
-        if (required)
-            return fwselParseError(ctx, member, "missing");
-        return 0;
+        if (!required)
+            return 0;
+        member = fwselMemberName(prefix, key);
+        return fwselParseError(ctx, member, "missing");
     }
 
     if (!json_object_is_type(val, type)) {
+        member = fwselMemberName(prefix, key);
         if (type == json_type_array)
             want = "an array";
         else if (type == json_type_object)
@@ -222,7 +231,7 @@ fwselJSONGetPath(fwselParseCtx *ctx,
                  const char *key,
                  char **out)
 {
-    g_autofree char *member = g_strdup_printf("%s.%s", prefix, key);
+    g_autofree char *member = NULL;
     const char *str;
 
     /* a required member: found, or an error was reported */
@@ -231,10 +240,10 @@ fwselJSONGetPath(fwselParseCtx *ctx,
 
     /* libvirt takes a relative path as written; the safe policy's
      * relative-path rule rejects such a descriptor */
-    if (!*str)
-        return fwselParseError(ctx, member, "empty path");
-    if (strlen(str) >= 4096)
-        return fwselParseError(ctx, member, "path is too long");
+    if (!*str || strlen(str) >= 4096) {
+        member = fwselMemberName(prefix, key);
+        return fwselParseError(ctx, member, *str ? "path is too long" : "empty path");
+    }
 
     *out = g_strdup(str);
     return 0;
@@ -259,18 +268,20 @@ fwselDescriptorParseInterfaces(fwselParseCtx *ctx,
 
     for (i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(arr, i);
-        g_autofree char *member = g_strdup_printf("interface-types[%zu]", i);
-        int iface;
+        g_autofree char *member = NULL;
+        int iface = 0;
 
-        if (!json_object_is_type(item, json_type_string))
-            return fwselParseError(ctx, member, "expected a string, got %s",
-                                   fwselJSONTypeName(item));
-
-        iface = fwselInterfaceTypeFromString(json_object_get_string(item));
-        if (iface <= 0)
+        if (json_object_is_type(item, json_type_string))
+            iface = fwselInterfaceTypeFromString(json_object_get_string(item));
+        if (iface <= 0) {
+            member = g_strdup_printf("interface-types[%zu]", i);
+            if (!json_object_is_type(item, json_type_string))
+                return fwselParseError(ctx, member, "expected a string, got %s",
+                                       fwselJSONTypeName(item));
             return fwselParseError(ctx, member,
                                    "unknown interface type '%s' (expected bios, openfirmware, uboot or uefi)",
                                    json_object_get_string(item));
+        }
         desc->interfaces |= 1u << iface;
     }
     return 0;
@@ -284,7 +295,7 @@ fwselDescriptorParseFlashFile(fwselParseCtx *ctx,
                               fwselFlashFile *file)
 {
     g_autofree char *prefix = g_strdup_printf("mapping.%s", key);
-    g_autofree char *fmtMember = g_strdup_printf("%s.format", prefix);
+    g_autofree char *fmtMember = NULL;
     json_object *obj;
     const char *format;
     int fmt;
@@ -299,10 +310,12 @@ fwselDescriptorParseFlashFile(fwselParseCtx *ctx,
         return -1;
 
     fmt = fwselFormatTypeFromString(format);
-    if (fmt <= 0)
+    if (fmt <= 0) {
+        fmtMember = g_strdup_printf("%s.format", prefix);
         return fwselParseError(ctx, fmtMember,
                                "unknown format '%s' (expected raw or qcow2)",
                                format);
+    }
     file->format = fmt;
     return 0;
 }

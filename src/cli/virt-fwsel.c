@@ -266,7 +266,9 @@ main(int argc, char **argv)
         { NULL }
     };
 
-    setlocale(LC_ALL, "");
+    /* the character set only: fwsel's messages are not translated, and
+     * loading every locale category costs more than the rest of a run */
+    setlocale(LC_CTYPE, "");
     fwselCliCommandLine = g_strdupv(argv);
 
     octx = g_option_context_new("COMMAND [ARGS...]");
