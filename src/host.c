@@ -69,7 +69,7 @@ fwselHostOptionsSetRoot(fwselHostOptions *opts, const char *dir, GError **error)
  *
  * Also read the user's descriptor directory, as an unprivileged (session)
  * libvirt daemon does: $XDG_CONFIG_HOME/qemu/firmware, or
- * ~/.config/qemu/firmware when XDG_CONFIG_HOME is unset or relative.
+ * ~/.config/qemu/firmware when XDG_CONFIG_HOME is unset.
  * The environment is read now.
  */
 void
@@ -80,8 +80,11 @@ fwselHostOptionsSetSession(fwselHostOptions *opts, bool session)
     g_clear_pointer(&opts->userFirmwareDir, g_free);
     if (!session)
         return;
-    if (xdg && *xdg == '/')
-        opts->userFirmwareDir = g_build_filename(xdg, "qemu", "firmware", NULL);
+    /* like libvirt (9.0 and 11.3, checked with session daemons): a set
+     * XDG_CONFIG_HOME is used as it is, even empty ("/qemu/firmware") or
+     * relative (not a folder fwsel can read then) */
+    if (xdg)
+        opts->userFirmwareDir = g_strdup_printf("%s/qemu/firmware", xdg);
     else
         opts->userFirmwareDir = g_build_filename(g_get_home_dir(), ".config", "qemu",
                                                  "firmware", NULL);
