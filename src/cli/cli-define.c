@@ -103,9 +103,12 @@ fwselCliDefinePreserved(virConnectPtr conn,
 
 
 static void
-fwselCliReportDefined(const char *name, const fwselPreservation *pres)
+fwselCliReportDefined(const fwselCatalog *catalog,
+                      const char *name,
+                      const fwselPreservation *pres)
 {
     const char *how = fwselPreserveOutcomeTypeToString(pres->outcome);
+    g_autofree char *rules = fwselContractDescribe(&catalog->contract);
 
     if (pres->dom->loader.path)
         printf("Domain '%s' defined (%s): loader %s%s%s%s\n", name, how,
@@ -117,6 +120,7 @@ fwselCliReportDefined(const char *name, const fwselPreservation *pres)
         printf("Domain '%s' defined (%s): no loader\n", name, how);
     if (pres->chosen)
         printf("Firmware descriptor: %s\n", pres->chosen->path);
+    printf("Rules: %s\n", rules);
 }
 
 
@@ -165,7 +169,7 @@ fwselCliDefine(fwselCli *cli, int argc, char **argv)
     if (fwselCliDefinePreserved(conn, in.doc, pres, &err) < 0) {
         ret = fwselCliFail(err);
     } else {
-        fwselCliReportDefined(name, pres);
+        fwselCliReportDefined(catalog, name, pres);
         ret = FWSEL_EXIT_OK;
     }
     virConnectClose(conn);
@@ -263,7 +267,7 @@ fwselCliRedefine(fwselCli *cli, int argc, char **argv)
         fwselCliDefinePreserved(d.conn, d.persistent, pres, &err) < 0)
         return fwselCliFail(err);
 
-    fwselCliReportDefined(argv[0], pres);
+    fwselCliReportDefined(d.catalog, argv[0], pres);
     return FWSEL_EXIT_OK;
 }
 
@@ -282,7 +286,12 @@ fwselCliDrift(fwselCli *cli, int argc, char **argv)
         !(drift = fwselDriftCheck(d.catalog, d.currentReq, d.persistentReq, &err)))
         return fwselCliFail(err);
 
-    printf("%s\n", drift->summary);
+    {
+        g_autofree char *rules = fwselContractDescribe(&d.catalog->contract);
+
+        printf("%s\n", drift->summary);
+        printf("Rules: %s\n", rules);
+    }
     if (drift->state == FWSEL_DRIFT_CHANGED && drift->fresh->nverdicts) {
         g_autofree char *reasons = fwselResultFormatVerdicts(drift->fresh, "  ");
 

@@ -16,7 +16,7 @@
 
 
 static void
-fwselCliPreserveReport(const fwselPreservation *pres)
+fwselCliPreserveReport(const fwselCatalog *catalog, const fwselPreservation *pres)
 {
     guint i;
 
@@ -24,9 +24,12 @@ fwselCliPreserveReport(const fwselPreservation *pres)
         fprintf(stderr, "virt-fwsel: re-selecting firmware: %s\n",
                 (const char *) g_ptr_array_index(pres->reasons, i));
     if (pres->outcome == FWSEL_PRESERVE_RESELECTED) {
+        g_autofree char *rules = fwselContractDescribe(&catalog->contract);
+
         if (pres->chosen)
-            fprintf(stderr, "virt-fwsel: selected %s: %s\n", pres->chosen->name,
-                    pres->dom->loader.path ? pres->dom->loader.path : pres->chosen->path);
+            fprintf(stderr, "virt-fwsel: selected %s: %s (%s)\n", pres->chosen->name,
+                    pres->dom->loader.path ? pres->dom->loader.path : pres->chosen->path,
+                    rules);
         else
             fprintf(stderr, "virt-fwsel: no descriptor selected: the domain keeps the "
                     "firmware it names, or QEMU's default\n");
@@ -74,7 +77,7 @@ fwselCliPreserve(fwselCli *cli, int argc, char **argv)
                                fwselCliInputRequest(catalog, &requested), &err)))
         return fwselCliFail(err);
 
-    fwselCliPreserveReport(pres);
+    fwselCliPreserveReport(catalog, pres);
     return fwselCliPreserveWrite(requested.doc, pres);
 }
 
@@ -95,6 +98,6 @@ fwselCliMigrateXML(fwselCli *cli, int argc, char **argv)
         !(pres = fwselMigratePin(catalog, fwselCliInputRequest(catalog, &in), &err)))
         return fwselCliFail(err);
 
-    fwselCliPreserveReport(pres);
+    fwselCliPreserveReport(catalog, pres);
     return fwselCliPreserveWrite(in.doc, pres);
 }
