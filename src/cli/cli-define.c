@@ -124,6 +124,42 @@ fwselCliReportDefined(const fwselCatalog *catalog,
 }
 
 
+/*
+ * A defined domain's varstore, created now (sparse, atomic, owned by the
+ * QEMU user) when it is missing, so that libvirt does not make a dense
+ * copy of the template at the first start.  An existing file is left
+ * alone.  Returns the exit status to add.
+ */
+static int
+fwselCliDefineVarstore(fwselCli *cli,
+                       const fwselCatalog *catalog,
+                       const fwselDomain *dom)
+{
+    g_autoptr(GError) err = NULL;
+    fwselNvramOwner owner = { 0 };
+    int ret;
+
+    if (cli->noNvram || !fwselDomainNeedsVarstore(dom) || !dom->nvram.path ||
+        dom->nvram.source != FWSEL_NVRAM_SOURCE_FILE || !dom->nvram.templatePath)
+        return FWSEL_EXIT_OK;
+    if (cli->owner && fwselNvramOwnerParse(cli->owner, &owner, &err) < 0)
+        return fwselCliFail(err);
+
+    ret = fwselNvramCreate(catalog, dom, cli->owner ? &owner : NULL, 0, &err);
+    if (ret < 0) {
+        g_prefix_error(&err, "the domain is defined, but its varstore was not created "
+                       "(libvirt will copy the template when it starts): ");
+        return fwselCliFail(err);
+    }
+    if (ret == FWSEL_NVRAM_EXISTED)
+        printf("Varstore: %s exists: left alone\n", dom->nvram.path);
+    else
+        printf("Varstore: created %s from %s (sparse)\n", dom->nvram.path,
+               dom->nvram.templatePath);
+    return FWSEL_EXIT_OK;
+}
+
+
 int
 fwselCliDefine(fwselCli *cli, int argc, char **argv)
 {
@@ -170,7 +206,7 @@ fwselCliDefine(fwselCli *cli, int argc, char **argv)
         ret = fwselCliFail(err);
     } else {
         fwselCliReportDefined(catalog, name, pres);
-        ret = FWSEL_EXIT_OK;
+        ret = fwselCliDefineVarstore(cli, catalog, pres->dom);
     }
     virConnectClose(conn);
     return ret;
@@ -268,7 +304,7 @@ fwselCliRedefine(fwselCli *cli, int argc, char **argv)
         return fwselCliFail(err);
 
     fwselCliReportDefined(d.catalog, argv[0], pres);
-    return FWSEL_EXIT_OK;
+    return fwselCliDefineVarstore(cli, d.catalog, pres->dom);
 }
 
 

@@ -261,6 +261,8 @@ main(int argc, char **argv)
           "nvram: owner of created varstores (default: qemu.conf user:group)", "USER:GROUP" },
         { "backup", 0, 0, G_OPTION_ARG_NONE, &cli.backup,
           "nvram reset: keep the old varstore as PATH.bak-TIMESTAMP", NULL },
+        { "no-nvram", 0, 0, G_OPTION_ARG_NONE, &cli.noNvram,
+          "define, redefine: do not create a missing varstore", NULL },
         { "incoming", 0, 0, G_OPTION_ARG_NONE, &cli.incoming,
           "nvram create: migration destination; never touch an existing file", NULL },
         { NULL }

@@ -29,6 +29,7 @@ typedef struct {
     char *owner;
     gboolean backup;
     gboolean incoming;
+    gboolean noNvram;
 } fwselCli;
 
 typedef int (*fwselCliCommandFunc)(fwselCli *cli, int argc, char **argv);
