@@ -96,6 +96,12 @@ int fwselNvramRemove(const fwselCatalog *catalog,
  * *@backupPath receives the backup's path (NULL when there was no old
  * file).
  */
+int fwselNvramQemuImg(const char *const *args,
+                      int srcFd,
+                      int dstFd,
+                      char **output,
+                      GError **error);
+
 int fwselNvramCopy(const char *srcPath,
                    fwselFormat srcFormat,
                    const char *dirPath,

@@ -461,12 +461,14 @@ fwselNvramChildFds(gpointer opaque)
 }
 
 
-/*
+/**
+ * fwselNvramQemuImg:
+ *
  * Runs qemu-img on open files: @srcFd is seen as /proc/self/fd/3 and
  * @dstFd (or -1) as /proc/self/fd/4, so qemu-img reads and writes exactly
  * the files we checked, whatever happens to their names meanwhile.
  */
-static int
+int
 fwselNvramQemuImg(const char *const *args, int srcFd, int dstFd,
                   char **output, GError **error)
 {

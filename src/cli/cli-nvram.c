@@ -1,5 +1,6 @@
 /*
- * cli-nvram.c: virt-fwsel nvram create|reset|check|remove DOMAIN.xml
+ * cli-nvram.c: virt-fwsel nvram create|reset|check|remove|inspect DOMAIN.xml,
+ * and nvram inspect --file FILE
  *
  * The domain goes through selection first, so a bare firmware='efi'
  * domain gets the varstore path and template libvirt would give it; a
@@ -11,19 +12,21 @@
 #include <stdio.h>
 
 #include "virt-fwsel.h"
+#include "fwsel-varstore.h"
 
 typedef enum {
     FWSEL_CLI_NVRAM_CREATE,
     FWSEL_CLI_NVRAM_RESET,
     FWSEL_CLI_NVRAM_CHECK,
     FWSEL_CLI_NVRAM_REMOVE,
+    FWSEL_CLI_NVRAM_INSPECT,
 
     FWSEL_CLI_NVRAM_LAST
 } fwselCliNvramOp;
 
 FWSEL_ENUM_DECL(fwselCliNvramOp);
 FWSEL_ENUM_IMPL(fwselCliNvramOp, FWSEL_CLI_NVRAM_LAST,
-                "create", "reset", "check", "remove");
+                "create", "reset", "check", "remove", "inspect");
 
 
 /* The domain after selection, and whether the XML itself names the path */
@@ -152,6 +155,73 @@ fwselCliNvramRemove(const fwselCatalog *catalog, const fwselDomain *dom, bool ex
 }
 
 
+/*
+ * Prints the contents of a varstore: @root and @path name it on the host
+ * (@root NULL: a file on this machine); @dom, when given, is the domain
+ * it belongs to.
+ */
+static int
+fwselCliNvramInspectFile(fwselCli *cli, const fwselRoot *root, const char *path,
+                         const fwselDomain *dom)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(fwselVarstore) store = NULL;
+    g_autoptr(fwselVarstoreInfo) info = NULL;
+
+    if (!(store = fwselVarstoreRead(root, path, &err)) ||
+        !(info = fwselVarstoreDecode(store, &err)))
+        return fwselCliFail(err);
+
+    if (cli->json) {
+        json_object *obj = fwselVarstoreToJSON(store, info);
+
+        if (dom) {
+            json_object_object_add(obj, "domain",
+                                   dom->name ? json_object_new_string(dom->name) : NULL);
+            json_object_object_add(obj, "template", dom->nvram.templatePath ?
+                                   json_object_new_string(dom->nvram.templatePath) : NULL);
+        }
+        printf("%s\n", json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+                                                          JSON_C_TO_STRING_SPACED |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(obj);
+    } else {
+        g_autofree char *text = fwselVarstoreFormat(store, info);
+
+        if (dom) {
+            printf("domain: %s\n", dom->name ? dom->name : "(unnamed)");
+            printf("template: %s\n", dom->nvram.templatePath ? dom->nvram.templatePath :
+                   "none named (the domain's varstore was not made by fwsel or libvirt)");
+        }
+        fputs(text, stdout);
+    }
+    return FWSEL_EXIT_OK;
+}
+
+
+/* nvram inspect DOMAIN.xml: the varstore selection gives the domain */
+static int
+fwselCliNvramInspect(fwselCli *cli, const fwselCatalog *catalog, const fwselDomain *dom)
+{
+    g_autoptr(GError) err = NULL;
+    fwselPathFact fact = { 0 };
+    bool missing;
+
+    if (fwselNvramDomainCheck(dom, &err) < 0)
+        return fwselCliFail(err);
+    fwselRootResolve(catalog->root, dom->nvram.path, &fact);
+    missing = fact.kind == FWSEL_PATH_MISSING;
+    fwselPathFactClear(&fact);
+    if (missing) {
+        printf("%s: does not exist (virt-fwsel nvram create makes it from %s)\n",
+               dom->nvram.path, dom->nvram.templatePath ? dom->nvram.templatePath :
+               "its template");
+        return FWSEL_EXIT_FAIL;
+    }
+    return fwselCliNvramInspectFile(cli, catalog->root, dom->nvram.path, dom);
+}
+
+
 int
 fwselCliNvram(fwselCli *cli, int argc, char **argv)
 {
@@ -162,9 +232,16 @@ fwselCliNvram(fwselCli *cli, int argc, char **argv)
     bool explicitPath = false;
     int op;
 
+    if (argc >= 1 && cli->file) {
+        if (fwselCliNvramOpTypeFromString(argv[0]) != FWSEL_CLI_NVRAM_INSPECT)
+            return fwselCliUsage("--file only applies to nvram inspect");
+        if (argc != 1)
+            return fwselCliUsage("nvram inspect takes DOMAIN.xml or --file FILE, not both");
+        return fwselCliNvramInspectFile(cli, NULL, cli->file, NULL);
+    }
     if (argc != 2 || (op = fwselCliNvramOpTypeFromString(argv[0])) < 0)
-        return fwselCliUsage("nvram takes an action (create, reset, check, remove) "
-                             "and DOMAIN.xml");
+        return fwselCliUsage("nvram takes an action (create, reset, check, remove, inspect) "
+                             "and DOMAIN.xml (inspect: or --file FILE)");
     if (cli->incoming && op != FWSEL_CLI_NVRAM_CREATE)
         return fwselCliUsage("--incoming only applies to nvram create");
     if (cli->backup && op != FWSEL_CLI_NVRAM_RESET)
@@ -186,6 +263,8 @@ fwselCliNvram(fwselCli *cli, int argc, char **argv)
         return fwselCliNvramCheck(catalog, sel->dom);
     case FWSEL_CLI_NVRAM_REMOVE:
         return fwselCliNvramRemove(catalog, sel->dom, explicitPath);
+    case FWSEL_CLI_NVRAM_INSPECT:
+        return fwselCliNvramInspect(cli, catalog, sel->dom);
     case FWSEL_CLI_NVRAM_LAST:
         break;
     }

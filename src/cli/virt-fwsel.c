@@ -66,7 +66,7 @@ static const struct {
     { "check", fwselCliCheck, "",
       "host preflight: which firmware each common request would get" },
     { "nvram", fwselCliNvram, "OP DOMAIN.xml",
-      "the domain's varstore; OP is create, reset, check or remove" },
+      "the domain's varstore; OP is create, reset, check, remove or inspect" },
     { "argv", fwselCliArgv, "DOMAIN.xml",
       "the firmware arguments of the QEMU command line, one per line" },
     { "preserve", fwselCliPreserve, "EXISTING.xml NEW.xml",
@@ -265,6 +265,8 @@ main(int argc, char **argv)
           "define, redefine: do not create a missing varstore", NULL },
         { "incoming", 0, 0, G_OPTION_ARG_NONE, &cli.incoming,
           "nvram create: migration destination; never touch an existing file", NULL },
+        { "file", 0, 0, G_OPTION_ARG_FILENAME, &cli.file,
+          "nvram inspect: read this varstore file instead of a domain's", "FILE" },
         { NULL }
     };
 
@@ -309,6 +311,7 @@ main(int argc, char **argv)
     g_free(cli.owner);
     g_free(cli.libvirt);
     g_free(cli.policy);
+    g_free(cli.file);
     g_strfreev(fwselCliCommandLine);
     return ret;
 }

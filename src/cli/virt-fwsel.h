@@ -30,6 +30,7 @@ typedef struct {
     gboolean backup;
     gboolean incoming;
     gboolean noNvram;
+    char *file;             /* nvram inspect --file */
 } fwselCli;
 
 typedef int (*fwselCliCommandFunc)(fwselCli *cli, int argc, char **argv);
