@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
 """Live test-host suite: virt-fwsel against Debian's real libvirt daemon.
 
-For each case a <domain type='qemu'> UEFI guest is defined with
-`virt-fwsel define` and started with `virsh start`, and four observables
-are compared with what fwsel predicted:
+For each case a <domain type='qemu'> UEFI guest (x86_64 q35/pc, and
+aarch64 virt with cortex-a57 under TCG) is defined with `virt-fwsel define`
+and started with `virsh start`, and these observables are compared with
+what fwsel predicted:
+
+  define  `virt-fwsel define` created the varstore ("Varstore: created"):
+          before the first start the file exists and is sparse, its
+          allocation (st_blocks) at most the template's plus 64 KiB, and at
+          most 2 MiB for aarch64's 64 MiB templates
 
   xml     the live XML's loader and nvram equal `virt-fwsel select`
   argv    the firmware arguments in /var/log/libvirt/qemu/NAME.log equal
           `virt-fwsel argv` (both normalised the same way)
   nvram   the varstore exists with the template's size and contents (read
           while the guest is still paused), mode 0600, the qemu owner
-  serial  OVMF's serial console shows 'Security Violation' (enrolled Secure
-          Boot) or 'Shell>' (everything else)
+  serial  OVMF's/AAVMF's serial console shows 'Security Violation'
+          (enrolled Secure Boot) or 'Shell>' (everything else); then the
+          varstore's allocation is recorded (at most 2 MiB on aarch64)
 
 For each case asking for firmware='efi', libvirt's own selection (the
 unpinned request defined with virsh) must equal fwsel's prediction.
@@ -21,8 +28,10 @@ would win a fresh selection is added; starting again keeps the same loader
 and the same varstore file (inode); `virsh start --reset-nvram` recreates
 the varstore from its template.
 
-Needs root, libvirt-daemon-system, qemu-system-x86, ovmf (scripts/install-deps
---live).  Daemons this suite starts are stopped by PID; a daemon that was
+Needs root, libvirt-daemon-system, qemu-system-x86, ovmf, and for the
+aarch64 cases qemu-system-arm and qemu-efi-aarch64 (scripts/install-deps
+--live; without them the aarch64 cases are skipped, a failure under
+FWSEL_LIVE_REQUIRED=1).  Daemons this suite starts are stopped by PID; a daemon that was
 already running is used and left alone.  Exit 77 (skip) when the host cannot
 run it, unless FWSEL_LIVE_REQUIRED=1, where that is a failure.
 
@@ -30,6 +39,7 @@ Output is TAP: one line per case and observable.
 """
 
 import argparse
+import collections
 import glob
 import json
 import os
@@ -50,7 +60,21 @@ PREFIX = "fwsel-live-"
 FW_ETC = "/etc/qemu/firmware"
 LOG_DIR = "/var/log/libvirt/qemu"
 QEMU_USER = "libvirt-qemu"
-SERIAL_TIMEOUT = 90
+NVRAM_DIR = "/var/lib/libvirt/qemu/nvram"
+# seconds from resume to the serial marker; aarch64 runs under TCG
+SERIAL_TIMEOUT = {"x86_64": 90, "aarch64": 150}
+KiB = 1024
+MiB = 1024 * KiB
+# allocation of a varstore virt-fwsel define created: the template's own
+# allocation plus this slack, and never more than the per-arch cap (64 MiB
+# AAVMF templates hold well under 1 MiB of data)
+SPARSE_SLACK = 64 * KiB
+SPARSE_CAP = {"aarch64": 2 * MiB}
+# allocation after the guest booted to its serial marker
+BOOTED_CAP = {"aarch64": 2 * MiB}
+AARCH64_PREREQS = ("qemu-system-aarch64", "/usr/share/AAVMF/AAVMF_CODE.fd",
+                   "/usr/share/AAVMF/AAVMF_VARS.fd",
+                   "/usr/share/qemu/firmware/60-edk2-aarch64.json")
 
 DOMAIN_TEMPLATE = """<domain type='qemu'>
   <name>{name}</name>
@@ -73,6 +97,31 @@ DOMAIN_TEMPLATE = """<domain type='qemu'>
   </devices>
 </domain>
 """
+
+AARCH64_TEMPLATE = """<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os{fwattr}>
+    <type arch='aarch64' machine='{machine}'>hvm</type>
+{os}    <boot dev='hd'/>
+  </os>
+  <cpu mode='custom'>
+    <model>cortex-a57</model>
+  </cpu>
+  <devices>
+    <emulator>/usr/bin/qemu-system-aarch64</emulator>
+    <serial type='file'>
+      <source path='{serial}'/>
+    </serial>
+    <console type='file'>
+      <source path='{serial}'/>
+    </console>
+  </devices>
+</domain>
+"""
+
+TEMPLATES = {"x86_64": DOMAIN_TEMPLATE, "aarch64": AARCH64_TEMPLATE}
 
 STATELESS_DESCRIPTOR = {
     "description": "fwsel live suite: stateless OVMF (test descriptor)",
@@ -109,8 +158,11 @@ DECOY_DESCRIPTOR = {
 CASE_FWSEL_OPTIONS = {"no-sb": ["--libvirt", "11.3"]}
 
 # name, machine, firmware attribute, <os> children, expected serial text,
-# test descriptors present while it is defined
-CASES = [
+# test descriptors present while it is defined, guest architecture
+Case = collections.namedtuple("Case", "name machine fwattr os marker descriptors arch",
+                              defaults=("x86_64",))
+
+CASES = [Case(*c) for c in [
     ("enrolled-sb", "q35", "efi", "", "Security Violation", {}),
     ("sb-no-keys", "q35", "efi",
      "    <firmware>\n"
@@ -131,7 +183,18 @@ CASES = [
     ("stateless", "q35", "efi",
      "    <loader stateless='yes'/>\n", "Shell>",
      {"20-fwsel-live-stateless.json": STATELESS_DESCRIPTOR}),
-]
+]] + [Case(*c, arch="aarch64") for c in [
+    # Debian's 40-edk2-aarch64-secure-enrolled.json (AAVMF_CODE.ms.fd)
+    ("aarch64-enrolled-sb", "virt", "efi", "", "Security Violation", {}),
+    # 60-edk2-aarch64.json (AAVMF_CODE.fd)
+    ("aarch64-no-sb", "virt", "efi",
+     "    <firmware>\n"
+     "      <feature enabled='no' name='secure-boot'/>\n"
+     "    </firmware>\n", "Shell>", {}),
+    ("aarch64-manual-pflash", "virt", None,
+     "    <loader readonly='yes' type='pflash'>/usr/share/AAVMF/AAVMF_CODE.fd</loader>\n"
+     "    <nvram template='/usr/share/AAVMF/AAVMF_VARS.fd'/>\n", "Shell>", {}),
+]]
 
 
 class Tap:
@@ -286,8 +349,8 @@ def element_attrs(xml, tag):
     return attrs
 
 
-def wait_serial(path, marker):
-    deadline = time.time() + SERIAL_TIMEOUT
+def wait_serial(path, marker, timeout):
+    deadline = time.time() + timeout
     text = ""
     while time.time() < deadline:
         if os.path.exists(path):
@@ -295,8 +358,27 @@ def wait_serial(path, marker):
                 text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", f.read())
             if marker in text:
                 return True, text
-        time.sleep(1)
+        time.sleep(0.25)
     return False, text
+
+
+def allocated(path):
+    """Bytes a file allocates on disk"""
+    return os.stat(path).st_blocks * 512
+
+
+def file_varstore(xml):
+    """The <nvram> element of a domain XML when it names a local file"""
+    nvram = element_attrs(xml, "nvram")
+    if not nvram or nvram.get("type", "file") != "file":
+        return None
+    if not nvram["#text"] or nvram["#text"].startswith("<"):
+        return None
+    return nvram
+
+
+def kib(n):
+    return "%d KiB" % (n // KiB) if n % KiB == 0 else "%.1f KiB" % (n / KiB)
 
 
 # ---------------------------------------------------------------------------
@@ -309,6 +391,8 @@ class Suite:
         self.domains = []
         self.descriptors = []
         self.created_etc = []
+        # case name -> measured figures, printed at the end
+        self.figures = collections.OrderedDict()
 
     def fw(self, *args, check=True):
         return run([self.fwsel] + list(args), check=check)
@@ -331,12 +415,11 @@ class Suite:
             self.descriptors.remove(path)
 
     def write_domain(self, case):
-        name, machine, fwattr, os_children, _, _ = case
-        dom = PREFIX + name
+        dom = PREFIX + case.name
         serial = os.path.join(self.work, dom + ".serial")
-        xml = DOMAIN_TEMPLATE.format(name=dom, machine=machine, serial=serial,
-                                     fwattr=" firmware='%s'" % fwattr if fwattr else "",
-                                     os=os_children)
+        xml = TEMPLATES[case.arch].format(
+            name=dom, machine=case.machine, serial=serial,
+            fwattr=" firmware='%s'" % case.fwattr if case.fwattr else "", os=case.os)
         path = os.path.join(self.work, dom + ".xml")
         with open(path, "w") as f:
             f.write(xml)
@@ -403,14 +486,71 @@ class Suite:
                         "\n".join(problems))
         return st.st_ino
 
-    def check_serial(self, label, serial, marker):
-        ok, text = wait_serial(serial, marker)
+    def check_serial(self, label, serial, marker, arch="x86_64"):
+        started = time.time()
+        ok, text = wait_serial(serial, marker, SERIAL_TIMEOUT[arch])
+        took = time.time() - started
         tail = "\n".join(text.strip().splitlines()[-4:])
-        self.tap.result(ok, "%s: serial: OVMF shows %r" % (label, marker),
-                        "" if ok else "serial tail:\n" + tail)
+        fw = "AAVMF" if arch == "aarch64" else "OVMF"
+        self.tap.result(ok, "%s: serial: %s shows %r%s" %
+                        (label, fw, marker, " after %.1f s" % took if ok else ""),
+                        "" if ok else "serial tail (%.0f s):\n%s" % (took, tail))
+        return took if ok else None
+
+    def check_define_varstore(self, label, arch, output, defined_xml, fig):
+        """Right after `virt-fwsel define`, before any start: the varstore
+        fwsel created exists and is sparse"""
+        nvram = file_varstore(defined_xml)
+        created = [l for l in output.splitlines() if l.startswith("Varstore: created ")]
+        if nvram is None or not nvram.get("template"):
+            varstore_lines = [l for l in output.splitlines() if l.startswith("Varstore:")]
+            self.tap.result(not varstore_lines,
+                            "%s: define: no file varstore, none created" % label,
+                            "\n".join(varstore_lines))
+            return
+        path, template = nvram["#text"], nvram["template"]
+        self.tap.result(bool(created) and path in created[0],
+                        "%s: define: says 'Varstore: created %s'" % (label, path),
+                        "" if created else output)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            self.tap.result(False, "%s: define: varstore %s exists before the first start"
+                            % (label, path))
+            return
+        alloc = st.st_blocks * 512
+        talloc = allocated(template)
+        limit = talloc + SPARSE_SLACK
+        if arch in SPARSE_CAP:
+            limit = min(limit, SPARSE_CAP[arch])
+        fig.update(template=template, template_size=os.stat(template).st_size,
+                   template_alloc=talloc, define_alloc=alloc)
+        self.tap.result(alloc <= limit,
+                        "%s: define: varstore sparse before the first start: %s allocated "
+                        "(%d blocks) of %s, limit %s (template allocates %s)" %
+                        (label, kib(alloc), st.st_blocks, kib(st.st_size), kib(limit),
+                         kib(talloc)),
+                        "" if alloc <= limit else "too much allocated")
+
+    def check_booted_varstore(self, label, arch, nvram, fig):
+        """The varstore's allocation once the firmware reached its marker"""
+        if not nvram or not nvram.get("#text") or nvram["#text"].startswith("<"):
+            return
+        try:
+            alloc = allocated(nvram["#text"])
+        except FileNotFoundError:
+            self.tap.result(False, "%s: booted: varstore %s exists" % (label, nvram["#text"]))
+            return
+        fig["boot_alloc"] = alloc
+        if arch in BOOTED_CAP:
+            self.tap.result(alloc <= BOOTED_CAP[arch],
+                            "%s: booted: varstore allocates %s, at most %s" %
+                            (label, kib(alloc), kib(BOOTED_CAP[arch])))
+        else:
+            self.tap.note("%s: booted: varstore allocates %s" % (label, kib(alloc)))
 
     def start_and_observe(self, label, dom, serial, predicted_xml, defined_path, marker,
-                          reset=False, fresh=True):
+                          reset=False, fresh=True, arch="x86_64", fig=None):
         if os.path.exists(serial):
             os.unlink(serial)
         args = ["start", "--paused", dom] + (["--reset-nvram"] if reset else [])
@@ -421,28 +561,35 @@ class Suite:
                                fresh=fresh or reset)
         self.check_argv(label, dom, defined_path)
         virsh("resume", dom)
-        self.check_serial(label, serial, marker)
+        took = self.check_serial(label, serial, marker, arch)
+        if fig is not None:
+            fig["serial_s"] = took
+            self.check_booted_varstore(label, arch, nvram, fig)
         virsh("destroy", dom)
         return loader, ino
 
     def case(self, case):
-        name, _, _, _, marker, descriptors = case
+        name = case.name
         dom, path, serial = self.write_domain(case)
-        paths = [self.add_descriptor(n, c) for n, c in descriptors.items()]
+        paths = [self.add_descriptor(n, c) for n, c in case.descriptors.items()]
         self.domains.append(dom)
         try:
             opts = CASE_FWSEL_OPTIONS.get(name, [])
             predicted = self.fw(*opts, "select", path).stdout
-            self.fw(*opts, "define", path)
+            output = self.fw(*opts, "define", path).stdout
         finally:
             for p in paths:
                 self.remove_descriptor(p)
+        defined_xml = virsh("dumpxml", "--inactive", dom).stdout
         defined = os.path.join(self.work, dom + ".defined.xml")
         with open(defined, "w") as f:
-            f.write(virsh("dumpxml", "--inactive", dom).stdout)
-        result = self.start_and_observe(name, dom, serial, predicted, defined, marker) + (
-            dom, serial, predicted, defined, marker)
-        if case[2]:
+            f.write(defined_xml)
+        fig = self.figures.setdefault(name, {"arch": case.arch})
+        self.check_define_varstore(name, case.arch, output, defined_xml, fig)
+        result = self.start_and_observe(name, dom, serial, predicted, defined, case.marker,
+                                        arch=case.arch, fig=fig) + (
+            dom, serial, predicted, defined, case.marker)
+        if case.fwattr:
             self.native(case, path, predicted)
         return result
 
@@ -450,7 +597,7 @@ class Suite:
         """libvirt's own choice: the unpinned request defined with virsh and
         started, so that libvirt 9.0.0 selects by itself; its loader and
         template must be the ones fwsel predicted."""
-        name, _, _, _, _, descriptors = case
+        name, descriptors = case.name, case.descriptors
         label = "%s: native" % name
         dom = PREFIX + name + "-native"
         with open(path) as f:
@@ -468,6 +615,12 @@ class Suite:
             virsh("define", native_xml)
             virsh("start", "--paused", dom)
             live = virsh("dumpxml", dom).stdout
+            # for comparison: the copy libvirt made itself at the start
+            nvram = file_varstore(live)
+            if nvram:
+                alloc = allocated(nvram["#text"])
+                self.figures.setdefault(name, {"arch": case.arch})["libvirt_alloc"] = alloc
+                self.tap.note("%s: libvirt's own varstore copy allocates %s" % (label, kib(alloc)))
             virsh("destroy", dom)
         finally:
             for p in paths:
@@ -524,6 +677,29 @@ class Suite:
                 self.tap.note("removing leftover domain %s" % dom)
                 virsh("destroy", dom, check=False)
                 virsh("undefine", "--nvram", dom, check=False)
+        # a varstore left without its domain would be "left alone" by define
+        for path in glob.glob(os.path.join(NVRAM_DIR, PREFIX + "*")):
+            self.tap.note("removing leftover varstore %s" % path)
+            os.unlink(path)
+
+    def report_figures(self):
+        if not self.figures:
+            return
+        self.tap.note("varstore allocation (st_blocks*512) and time to the serial marker:")
+        self.tap.note("%-24s %-8s %-20s %10s %10s %10s %8s %10s" %
+                      ("case", "arch", "template", "tmpl-alloc", "define", "booted",
+                       "serial", "libvirt"))
+        for name, f in self.figures.items():
+            def v(key):
+                return kib(f[key]) if f.get(key) is not None else "-"
+            self.tap.note("%-24s %-8s %-20s %10s %10s %10s %8s %10s" % (
+                name, f["arch"], os.path.basename(f.get("template", "-")),
+                v("template_alloc"), v("define_alloc"), v("boot_alloc"),
+                "%.1f s" % f["serial_s"] if f.get("serial_s") is not None else "-",
+                v("libvirt_alloc")))
+        self.tap.note("(define: after virt-fwsel define, before the first start; booted: at "
+                      "the serial marker; libvirt: libvirt's own copy for the unpinned "
+                      "request)")
 
     def teardown(self):
         for dom in self.domains:
@@ -551,6 +727,11 @@ def prerequisites():
     return missing
 
 
+def aarch64_prerequisites():
+    return [p for p in AARCH64_PREREQS
+            if not (os.path.exists(p) if p.startswith("/") else shutil.which(p))]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -572,22 +753,31 @@ def main():
     os.chmod(work, 0o755)
     daemons = Daemons(tap)
     suite = Suite(os.path.abspath(args.fwsel), work, tap)
-    cases = [c for c in CASES if not args.cases or c[0] in args.cases]
+    cases = [c for c in CASES if not args.cases or c.name in args.cases]
     started = time.time()
     try:
         daemons.start()
         suite.clear_leftovers()
         results = {}
+        missing_arm = aarch64_prerequisites()
+        if missing_arm and any(c.arch == "aarch64" for c in cases):
+            msg = "aarch64 cases need: %s (scripts/install-deps --live)" % ", ".join(missing_arm)
+            if os.environ.get("FWSEL_LIVE_REQUIRED") == "1":
+                tap.result(False, "aarch64: prerequisites", msg)
+            else:
+                tap.result(True, "aarch64 cases # SKIP " + msg)
+            cases = [c for c in cases if c.arch != "aarch64"]
         for case in cases:
             try:
-                results[case[0]] = suite.case(case)
+                results[case.name] = suite.case(case)
             except Exception as e:
-                tap.result(False, "%s: ran" % case[0], str(e))
+                tap.result(False, "%s: ran" % case.name, str(e))
         if "no-sb" in results:
             try:
                 suite.preservation(results["no-sb"])
             except Exception as e:
                 tap.result(False, "preserve: ran", str(e))
+        suite.report_figures()
     finally:
         suite.teardown()
         daemons.stop()
