@@ -170,6 +170,7 @@ static ssize_t
 fwselEvaluateMatch(const fwselCatalog *catalog,
                    const fwselRequest *req,
                    const fwselDomain *dom,
+                   fwselLibvirt libvirt,
                    fwselPolicy policy,
                    fwselVerdict *verdicts,
                    bool *decidedByVarstore)
@@ -181,6 +182,7 @@ fwselEvaluateMatch(const fwselCatalog *catalog,
     ctx.req = req;
     ctx.dom = dom;
     ctx.want = fwselWantedInterface(dom);
+    ctx.libvirt = libvirt;
     ctx.policy = policy;
 
     ctx.preferVarstore = policy == FWSEL_POLICY_SAFE &&
@@ -220,6 +222,7 @@ fwselVerdictsFree(fwselVerdict *verdicts, size_t n)
  */
 static void
 fwselEvaluateHazards(const fwselCatalog *catalog,
+                     const fwselContract *contract,
                      const fwselRequest *req,
                      const fwselDomain *dom,
                      ssize_t chosen,
@@ -240,13 +243,15 @@ fwselEvaluateHazards(const fwselCatalog *catalog,
     ctx.req = req;
     ctx.dom = dom;
     ctx.want = fwselWantedInterface(dom);
+    ctx.libvirt = contract->libvirt;
     ctx.policy = FWSEL_POLICY_SAFE;
     if (fwselRulesCheck(&ctx, result->verdicts[chosen].entry->desc, &reason) == FWSEL_RULE_LAST &&
         !result->verdicts[chosen].pathByLink)
         return;
 
     safe = g_new0(fwselVerdict, catalog->nentries);
-    safeChosen = fwselEvaluateMatch(catalog, req, dom, FWSEL_POLICY_SAFE, safe, &byVarstore);
+    safeChosen = fwselEvaluateMatch(catalog, req, dom, contract->libvirt, FWSEL_POLICY_SAFE,
+                                    safe, &byVarstore);
     if (safeChosen == chosen)
         goto cleanup;
 
@@ -265,7 +270,7 @@ fwselEvaluateHazards(const fwselCatalog *catalog,
                                         safe[safeChosen].entry->name));
         goto cleanup;
     }
-    if (why->kind != FWSEL_VERDICT_REJECTED || !fwselRuleIsPolicy(why->rule, catalog->contract.libvirt))
+    if (why->kind != FWSEL_VERDICT_REJECTED || !fwselRuleIsPolicy(why->rule, contract->libvirt))
         goto cleanup;
 
     if (safeChosen >= 0)
@@ -338,12 +343,12 @@ fwselEvaluateDescribe(const fwselDomain *dom, const char *machine)
 
 /* What 9.0 refuses once it has chosen (it only finds out at start) */
 static int
-fwselEvaluateChosen(const fwselCatalog *catalog,
+fwselEvaluateChosen(const fwselContract *contract,
                     const fwselRequest *req,
                     const fwselDescriptor *desc,
                     GError **error)
 {
-    if (catalog->contract.libvirt != FWSEL_LIBVIRT_9_0)
+    if (contract->libvirt != FWSEL_LIBVIRT_9_0)
         return 0;
     if (desc->device == FWSEL_DEVICE_FLASH && desc->executable.format != FWSEL_FORMAT_RAW) {
         g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_VALIDATE,
@@ -402,7 +407,9 @@ fwselEvaluateFilled(const fwselRequest *req,
  * a name it cannot follow (a dangling link) fails the whole lookup; 9.0
  * also fails it for any file it cannot parse */
 static int
-fwselEvaluateUnreadable(const fwselCatalog *catalog, GError **error)
+fwselEvaluateUnreadable(const fwselCatalog *catalog,
+                        const fwselContract *contract,
+                        GError **error)
 {
     size_t i;
 
@@ -415,7 +422,7 @@ fwselEvaluateUnreadable(const fwselCatalog *catalog, GError **error)
                         "on this host until it is removed", e->path, g_strerror(e->unreadable));
             return -1;
         }
-        if (catalog->contract.libvirt == FWSEL_LIBVIRT_9_0 && e->state == FWSEL_ENTRY_INVALID) {
+        if (contract->libvirt == FWSEL_LIBVIRT_9_0 && e->state == FWSEL_ENTRY_INVALID) {
             g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO,
                         "%s cannot be parsed (%s): this libvirt fails every firmware lookup "
                         "on this host until it is fixed or removed", e->path, e->error);
@@ -485,7 +492,7 @@ fwselEvaluate(const fwselCatalog *catalog, const fwselRequest *req)
 {
     if (!catalog)
         return NULL;
-    return fwselEvaluatePolicy(catalog, req, catalog->contract.policy);
+    return fwselEvaluateContract(catalog, req, &catalog->contract);
 }
 
 
@@ -501,37 +508,59 @@ fwselEvaluatePolicy(const fwselCatalog *catalog,
                     const fwselRequest *req,
                     fwselPolicy policy)
 {
+    fwselContract contract;
+
+    if (!catalog)
+        return NULL;
+    contract = catalog->contract;
+    contract.version = NULL;
+    contract.policy = policy;
+    return fwselEvaluateContract(catalog, req, &contract);
+}
+
+
+/**
+ * fwselEvaluateContract:
+ *
+ * fwselEvaluate under @contract (libvirt version and policy) instead of
+ * the catalog's.
+ */
+fwselResult *
+fwselEvaluateContract(const fwselCatalog *catalog,
+                      const fwselRequest *req,
+                      const fwselContract *contract)
+{
     fwselResult *result;
     const fwselDomain *dom;
     bool autoSelection;
     GError *err = NULL;
     fwselDomain *out;
     ssize_t chosen;
-    fwselContract contract;
+    fwselLibvirt libvirt;
+    fwselPolicy policy;
 
-    if (!catalog || !req)
+    if (!catalog || !req || !contract)
         return NULL;
-    contract = catalog->contract;
-    contract.version = NULL;
-    contract.policy = policy;
+    libvirt = contract->libvirt;
+    policy = contract->policy;
     result = g_new0(fwselResult, 1);
     dom = req->dom;
     autoSelection = dom->firmware != FWSEL_FIRMWARE_NONE;
 
     result->notes = g_ptr_array_new_with_free_func(g_free);
-    result->libvirt = catalog->contract.libvirt;
+    result->libvirt = libvirt;
     result->policy = policy;
     result->machine = g_strdup(req->machine);
     result->machineSource = req->machineSource;
     result->request = fwselEvaluateDescribe(dom, req->machine);
 
-    if (fwselDomainValidate(dom, &contract, &err) < 0)
+    if (fwselDomainValidate(dom, contract, &err) < 0)
         return fwselResultInvalid(result, err);
 
     result->dom = out = fwselDomainCopy(dom);
 
     /* 9.0 has no format attributes: it ignores them */
-    if (catalog->contract.libvirt == FWSEL_LIBVIRT_9_0) {
+    if (libvirt == FWSEL_LIBVIRT_9_0) {
         out->loader.format = FWSEL_FORMAT_NONE;
         out->nvram.format = FWSEL_FORMAT_NONE;
         out->nvram.templateFormat = FWSEL_FORMAT_NONE;
@@ -541,7 +570,7 @@ fwselEvaluatePolicy(const fwselCatalog *catalog,
      * since 9.2 it also takes such a loader to be a raw image */
     if (!autoSelection && out->loader.present && out->loader.path &&
         !out->loader.type && !out->loader.format &&
-        catalog->contract.libvirt != FWSEL_LIBVIRT_9_0)
+        libvirt != FWSEL_LIBVIRT_9_0)
         out->loader.format = FWSEL_FORMAT_RAW;
     if (!autoSelection)
         out->loader.type = fwselLoaderEffectiveType(&out->loader);
@@ -549,7 +578,7 @@ fwselEvaluatePolicy(const fwselCatalog *catalog,
     /* since 9.2, <nvram format> without a <loader> asks for a build of
      * that format */
     if (!out->loader.present && out->nvram.present && out->nvram.format &&
-        catalog->contract.libvirt != FWSEL_LIBVIRT_9_0)
+        libvirt != FWSEL_LIBVIRT_9_0)
         out->loader.format = out->nvram.format;
 
     /* Without auto-selection only a hand-written pflash loader needs
@@ -562,30 +591,30 @@ fwselEvaluatePolicy(const fwselCatalog *catalog,
 
     /* 9.0 only looks for a hand-written loader's template when the loader
      * is read-only pflash, names none and has no varstore yet */
-    if (!autoSelection && catalog->contract.libvirt == FWSEL_LIBVIRT_9_0 &&
+    if (!autoSelection && libvirt == FWSEL_LIBVIRT_9_0 &&
         (out->loader.readonly != FWSEL_TRISTATE_YES || out->nvram.templatePath ||
          req->nvramFile.kind == FWSEL_PATH_REGULAR)) {
         result->outcome = FWSEL_OUTCOME_UNDESCRIBED;
         goto varstore;
     }
 
-    if (fwselEvaluateUnreadable(catalog, &err) < 0)
+    if (fwselEvaluateUnreadable(catalog, contract, &err) < 0)
         return fwselResultInvalid(result, err);
     result->nverdicts = catalog->nentries;
     result->verdicts = g_new0(fwselVerdict, catalog->nentries);
-    chosen = fwselEvaluateMatch(catalog, req, out, policy,
+    chosen = fwselEvaluateMatch(catalog, req, out, libvirt, policy,
                                 result->verdicts, &result->decidedByVarstore);
     if (chosen >= 0)
         result->chosen = result->verdicts[chosen].entry;
     if (policy == FWSEL_POLICY_LIBVIRT)
-        fwselEvaluateHazards(catalog, req, out, chosen, result);
+        fwselEvaluateHazards(catalog, contract, req, out, chosen, result);
 
     if (result->chosen) {
         result->outcome = FWSEL_OUTCOME_SELECTED;
-        if (fwselEvaluateChosen(catalog, req, result->chosen->desc, &err) < 0)
+        if (fwselEvaluateChosen(contract, req, result->chosen->desc, &err) < 0)
             return fwselResultInvalid(result, err);
-        fwselFillFromDescriptor(out, result->chosen->desc, catalog->contract.libvirt);
-        if (catalog->contract.libvirt != FWSEL_LIBVIRT_9_0 &&
+        fwselFillFromDescriptor(out, result->chosen->desc, libvirt);
+        if (libvirt != FWSEL_LIBVIRT_9_0 &&
             fwselEvaluateFilled(req, out, &err) < 0)
             return fwselResultInvalid(result, err);
     } else if (autoSelection) {
@@ -597,16 +626,16 @@ fwselEvaluatePolicy(const fwselCatalog *catalog,
         return result;
     } else {
         result->outcome = FWSEL_OUTCOME_UNDESCRIBED;
-        fwselFillUndescribed(catalog, req, out, result->notes);
+        fwselFillUndescribed(catalog, contract, req, out, result->notes);
     }
 
 
  varstore:
-    if (fwselFillVarstore(&catalog->settings, catalog->contract.libvirt, out, &err) < 0)
+    if (fwselFillVarstore(&catalog->settings, libvirt, out, &err) < 0)
         return fwselResultInvalid(result, err);
 
  finish:
-    if (catalog->contract.libvirt == FWSEL_LIBVIRT_9_0 &&
+    if (libvirt == FWSEL_LIBVIRT_9_0 &&
         fwselEvaluateMasterVars90(catalog, req, out, &err) < 0)
         return fwselResultInvalid(result, err);
     return result;

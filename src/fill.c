@@ -491,6 +491,7 @@ fwselFillFromDescriptor(fwselDomain *dom,
  * a link. */
 static const char *
 fwselLegacyTemplate(const fwselCatalog *catalog,
+                    const fwselContract *contract,
                     const fwselRequest *req,
                     const char *loaderPath,
                     GPtrArray *notes)
@@ -513,8 +514,7 @@ fwselLegacyTemplate(const fwselCatalog *catalog,
         if (g_str_equal(pairs[i].loader, loaderPath))
             return pairs[i].nvram;
     }
-    if (catalog->contract.libvirt != FWSEL_LIBVIRT_11_8 &&
-        catalog->contract.policy != FWSEL_POLICY_SAFE)
+    if (contract->libvirt != FWSEL_LIBVIRT_11_8 && contract->policy != FWSEL_POLICY_SAFE)
         return NULL;
     for (i = 0; i < npairs; i++) {
         if (fwselPathFactSameFile(fwselCatalogFile(catalog, pairs[i].loader),
@@ -534,13 +534,14 @@ fwselLegacyTemplate(const fwselCatalog *catalog,
  */
 void
 fwselFillUndescribed(const fwselCatalog *catalog,
+                     const fwselContract *contract,
                      const fwselRequest *req,
                      fwselDomain *dom,
                      GPtrArray *notes)
 {
     fwselLoader *loader = &dom->loader;
     /* 9.0 has no format attributes */
-    bool formats = catalog->contract.libvirt != FWSEL_LIBVIRT_9_0;
+    bool formats = contract->libvirt != FWSEL_LIBVIRT_9_0;
     const char *tmpl = NULL;
 
     if (loader->path &&
@@ -548,7 +549,7 @@ fwselFillUndescribed(const fwselCatalog *catalog,
         loader->readonly != FWSEL_TRISTATE_NO &&
         loader->stateless != FWSEL_TRISTATE_YES &&
         (loader->format == FWSEL_FORMAT_NONE || loader->format == FWSEL_FORMAT_RAW))
-        tmpl = fwselLegacyTemplate(catalog, req, loader->path, notes);
+        tmpl = fwselLegacyTemplate(catalog, contract, req, loader->path, notes);
 
     if (tmpl) {
         loader->readonly = FWSEL_TRISTATE_YES;

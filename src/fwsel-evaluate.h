@@ -46,6 +46,9 @@ fwselResult *fwselEvaluate(const fwselCatalog *catalog, const fwselRequest *req)
 fwselResult *fwselEvaluatePolicy(const fwselCatalog *catalog,
                                  const fwselRequest *req,
                                  fwselPolicy policy);
+fwselResult *fwselEvaluateContract(const fwselCatalog *catalog,
+                                   const fwselRequest *req,
+                                   const fwselContract *contract);
 void fwselResultFree(fwselResult *result);
 
 const fwselDescriptor *fwselResultChosen(const fwselResult *result);

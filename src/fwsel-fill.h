@@ -24,6 +24,7 @@ void fwselFillFromDescriptor(fwselDomain *dom,
                              const fwselDescriptor *desc,
                              fwselLibvirt libvirt);
 void fwselFillUndescribed(const fwselCatalog *catalog,
+                          const fwselContract *contract,
                           const fwselRequest *req,
                           fwselDomain *dom,
                           GPtrArray *notes);

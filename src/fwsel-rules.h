@@ -52,7 +52,8 @@ typedef struct {
     const fwselRequest *req;
     const fwselDomain *dom;         /* req->dom */
     fwselInterface want;
-    fwselPolicy policy;             /* the catalog's, or the one a hazard check tries */
+    fwselLibvirt libvirt;           /* whose rules */
+    fwselPolicy policy;             /* the contract's, or the one a hazard check tries */
     bool preferVarstore;            /* first pass: only firmware with a varstore */
 } fwselRuleCtx;
 

@@ -159,24 +159,38 @@ fwselPreserveFindByCode(const fwselPreserveCtx *ctx, const char *path)
 }
 
 
+/* fwsel's own questions (which descriptor describes the files a
+ * definition names, which build replaces one that is gone) are answered
+ * by the newest rules and the safe policy, whatever the host's libvirt
+ * would accept as a request: the answer is pinned, never given to libvirt
+ * to select from */
+static const fwselContract fwselPreserveOwnContract = {
+    .libvirt = FWSEL_LIBVIRT_11_8,
+    .policy = FWSEL_POLICY_SAFE,
+    .source = FWSEL_LIBVIRT_SOURCE_OPTION,
+    .version = NULL,
+};
+
+
 /* Evaluates @dom, composed from the requests' own facts */
 static fwselResult *
-fwselPreserveEvaluatePolicy(const fwselPreserveCtx *ctx,
-                            const fwselDomain *dom,
-                            fwselPolicy policy)
+fwselPreserveEvaluateContract(const fwselPreserveCtx *ctx,
+                              const fwselDomain *dom,
+                              const fwselContract *contract)
 {
     const fwselRequest *known[] = { ctx->existing, ctx->requested };
     g_autoptr(fwselRequest) req = fwselRequestDerive(ctx->catalog, dom, ctx->requested,
                                                      known, G_N_ELEMENTS(known));
 
-    return fwselEvaluatePolicy(ctx->catalog, req, policy);
+    return fwselEvaluateContract(ctx->catalog, req, contract);
 }
 
 
+/* A selection as the host's libvirt would make it */
 static fwselResult *
 fwselPreserveEvaluate(const fwselPreserveCtx *ctx, const fwselDomain *dom)
 {
-    return fwselPreserveEvaluatePolicy(ctx, dom, ctx->catalog->contract.policy);
+    return fwselPreserveEvaluateContract(ctx, dom, &ctx->catalog->contract);
 }
 
 
@@ -337,7 +351,8 @@ fwselPreserveMatch(const fwselPreserveCtx *ctx,
                    fwselPreservation *pres,
                    bool *described)
 {
-    g_autoptr(fwselResult) result = fwselPreserveEvaluate(ctx, probe);
+    g_autoptr(fwselResult) result = fwselPreserveEvaluateContract(ctx, probe,
+                                                                  &fwselPreserveOwnContract);
     size_t i;
 
     *described = result->chosen != NULL;
@@ -759,12 +774,11 @@ fwselMigrateRemap(const fwselPreserveCtx *ctx,
 
     if (!(role = fwselMigrateRole(incoming, old, error)))
         return -1;
-    if (fwselDomainValidate(role, &ctx->catalog->contract, error) < 0)
+    if (fwselDomainValidate(role, &fwselPreserveOwnContract, error) < 0)
         return -1;
 
-    /* the replacement for firmware that is gone must be here: fwsel's
-     * safe rules, whatever libvirt would accept */
-    match = fwselPreserveEvaluatePolicy(ctx, role, FWSEL_POLICY_SAFE);
+    /* the replacement for firmware that is gone must be here */
+    match = fwselPreserveEvaluateContract(ctx, role, &fwselPreserveOwnContract);
     if (!(chosen = fwselResultChosen(match))) {
         g_autofree char *reasons = fwselResultFormatVerdicts(match, "  ");
         g_autofree char *wanted = fwselDescribeWantedRole(role);
@@ -772,7 +786,8 @@ fwselMigrateRemap(const fwselPreserveCtx *ctx,
         g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_NOMATCH,
                     "%s does not exist on this host and no firmware here has the same role "
                     "(%s); every descriptor was rejected:\n%s", missing, wanted, reasons);
-        g_strchomp((*error)->message);
+        if (error && *error)
+            g_strchomp((*error)->message);
         return -1;
     }
     if (fwselMigrateCheckAmbiguous(role, match, missing, error) < 0)

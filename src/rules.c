@@ -601,7 +601,7 @@ fwselRulesCheck(const fwselRuleCtx *ctx,
                 const fwselDescriptor *desc,
                 char **reason)
 {
-    fwselLibvirt version = ctx->catalog->contract.libvirt;
+    fwselLibvirt version = ctx->libvirt;
     bool safe = ctx->policy == FWSEL_POLICY_SAFE;
     size_t i;
 
