@@ -125,6 +125,25 @@ fwselXMLFormatProp(fwselXMLCtx *ctx, xmlNode *node, const char *attr, fwselForma
 #define FWSEL_XML_FORMAT(ctx, node, attr, out) fwselXMLFormatProp(ctx, node, attr, out)
 
 
+/* An element whose value is its text (<loader>, <kernel>) must hold no
+ * element: its path would be read from one place and written to another */
+static int
+fwselXMLTextOnly(fwselXMLCtx *ctx, xmlNode *node, const char *allowed)
+{
+    xmlNode *cur;
+
+    for (cur = node->children; cur; cur = cur->next) {
+        if (cur->type != XML_ELEMENT_NODE)
+            continue;
+        if (allowed && xmlStrEqual(cur->name, BAD_CAST allowed))
+            continue;
+        return fwselXMLError(ctx, cur, "<%s>: unexpected element <%s> inside it",
+                             (const char *) node->name, (const char *) cur->name);
+    }
+    return 0;
+}
+
+
 static int
 fwselDomainParseLoader(fwselXMLCtx *ctx, xmlNode *node, fwselLoader *loader)
 {
@@ -137,6 +156,8 @@ fwselDomainParseLoader(fwselXMLCtx *ctx, xmlNode *node, fwselLoader *loader)
         FWSEL_XML_FORMAT(ctx, node, "format", &loader->format) < 0)
         return -1;
 
+    if (fwselXMLTextOnly(ctx, node, NULL) < 0)
+        return -1;
     /* a relative path is libvirt's to accept (the safe policy refuses it) */
     loader->path = fwselXMLText(node);
     return 0;
@@ -150,6 +171,8 @@ fwselDomainParseNvram(fwselXMLCtx *ctx, xmlNode *node, fwselNvram *nvram)
     xmlNode *source;
 
     nvram->present = true;
+    if (fwselXMLTextOnly(ctx, node, "source") < 0)
+        return -1;
     if (FWSEL_XML_FORMAT(ctx, node, "format", &nvram->format) < 0 ||
         FWSEL_XML_FORMAT(ctx, node, "templateFormat", &nvram->templateFormat) < 0)
         return -1;
@@ -189,6 +212,7 @@ fwselDomainParseFirmwareFeatures(fwselXMLCtx *ctx, xmlNode *node, fwselDomain *d
     for (cur = node->children; cur; cur = cur->next) {
         g_autofree char *name = NULL;
         fwselTristate enabled;
+        fwselTristate *slot;
 
         if (cur->type != XML_ELEMENT_NODE ||
             !xmlStrEqual(cur->name, BAD_CAST "feature"))
@@ -202,13 +226,17 @@ fwselDomainParseFirmwareFeatures(fwselXMLCtx *ctx, xmlNode *node, fwselDomain *d
                                  "<os><firmware><feature>: both 'name' and 'enabled' are required");
 
         if (g_str_equal(name, "secure-boot"))
-            dom->secureBoot = enabled;
+            slot = &dom->secureBoot;
         else if (g_str_equal(name, "enrolled-keys"))
-            dom->enrolledKeys = enabled;
+            slot = &dom->enrolledKeys;
         else
             return fwselXMLError(ctx, cur,
                                  "<os><firmware><feature name='%s'>: unknown firmware feature (expected secure-boot or enrolled-keys)",
                                  name);
+        if (*slot != FWSEL_TRISTATE_ABSENT)
+            return fwselXMLError(ctx, cur,
+                                 "<os><firmware><feature name='%s'>: given twice", name);
+        *slot = enabled;
     }
     return 0;
 }
@@ -313,8 +341,11 @@ fwselDomainParse(fwselXMLCtx *ctx, xmlNode *root, fwselDomain *dom)
     if ((node = fwselXMLChild(os, "firmware")) &&
         fwselDomainParseFirmwareFeatures(ctx, node, dom) < 0)
         return -1;
-    if ((node = fwselXMLChild(os, "kernel")))
+    if ((node = fwselXMLChild(os, "kernel"))) {
+        if (fwselXMLTextOnly(ctx, node, NULL) < 0)
+            return -1;
         dom->kernel = fwselXMLText(node);
+    }
 
     if ((node = fwselXMLChild(root, "features")) && fwselXMLChild(node, "acpi"))
         dom->acpi = true;

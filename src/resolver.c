@@ -215,13 +215,18 @@ fwselWalkPush(fwselWalk *w, const char *name, int fd)
 static void
 fwselWalkQueue(GQueue *queue, const char *path)
 {
-    g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+    char **parts = g_strsplit(path, "/", -1);
     gssize i;
 
+    /* each component is queued or freed here: the array itself is then
+     * only a shell (stolen entries would stop g_strfreev early) */
     for (i = (gssize) g_strv_length(parts) - 1; i >= 0; i--) {
         if (*parts[i] && !g_str_equal(parts[i], "."))
-            g_queue_push_head(queue, g_steal_pointer(&parts[i]));
+            g_queue_push_head(queue, parts[i]);
+        else
+            g_free(parts[i]);
     }
+    g_free(parts);
 }
 
 

@@ -74,7 +74,8 @@ fwselFileReadBounded(const char *file,
     gsize cap;
     int fd;
 
-    if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+    /* O_NONBLOCK: a FIFO must not hang the open; it is refused below */
+    if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
         g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO,
                     "%s: cannot open: %s", file, g_strerror(errno));
         return -1;

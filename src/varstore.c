@@ -184,6 +184,40 @@ fwselVarstoreError(GError **error, const char *path, gsize offset, const char *f
 
 
 /*
+ * @s (taken) made safe to print: the varstore is written by the guest,
+ * so a name may carry terminal escapes or bytes that are not UTF-8.  Every
+ * control character and every byte that is not part of valid UTF-8 is
+ * written as \xNN (GnuTLS already escapes the DN syntax with \).
+ */
+static char *
+fwselDisplaySafe(char *s)
+{
+    g_autofree char *in = s;
+    g_autoptr(GString) out = NULL;
+    const char *p;
+
+    if (!in)
+        return NULL;
+    out = g_string_sized_new(strlen(in));
+    for (p = in; *p; ) {
+        gunichar c = g_utf8_get_char_validated(p, -1);
+
+        if (c == (gunichar) -1 || c == (gunichar) -2) {
+            g_string_append_printf(out, "\\x%02x", (guchar) *p);
+            p++;
+            continue;
+        }
+        if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+            g_string_append_printf(out, "\\x%02x", (guint) c);
+        else
+            g_string_append_len(out, p, g_utf8_next_char(p) - p);
+        p = g_utf8_next_char(p);
+    }
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+
+/*
  * UTF-16LE of @size bytes at @p, to UTF-8.  @size counts a terminating
  * NUL, which must be there (and nothing after it).
  */
@@ -215,7 +249,7 @@ fwselUtf16Decode(const guint8 *p, gsize size, const char *path, gsize offset,
     if (!(out = g_utf16_to_utf8(units, (glong) (n - 1), NULL, NULL, &convErr)))
         return fwselVarstoreError(error, path, offset, "%s: not valid UTF-16: %s",
                                   what, convErr->message);
-    return out;
+    return fwselDisplaySafe(out);
 }
 
 
@@ -846,7 +880,7 @@ fwselGnutlsString(int (*get)(gnutls_x509_crt_t, gnutls_datum_t *, unsigned),
         return NULL;
     out = g_strndup((const char *) d.data, d.size);
     gnutls_free(d.data);
-    return out;
+    return fwselDisplaySafe(out);
 }
 
 
@@ -865,7 +899,7 @@ fwselCommonName(gnutls_x509_crt_t crt)
     if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
                                       buf, &size) < 0)
         return NULL;
-    return g_steal_pointer(&buf);
+    return fwselDisplaySafe(g_steal_pointer(&buf));
 }
 
 
