@@ -40,6 +40,10 @@ SUITES = {
 __doc__ += "".join("  %-10s virt-fwsel %s\n" % (k, v[0]) for k, v in SUITES.items())
 
 
+VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite", "-q"]
+
+
 def read(path):
     # newline="": compare line ends exactly (a case may use CR LF)
     with open(path, encoding="utf-8", newline="") as f:
@@ -72,8 +76,14 @@ def run_case(fwsel, data, suite, name, regenerate):
     for assignment in assignments:
         var, _, value = assignment.partition("=")
         env[var] = value
+    timeout = 60
+    if os.environ.get("FWSEL_VALGRIND") == "1":
+        # meson test --setup valgrind: memcheck errors or definite leaks
+        # give exit 99 and a report on stderr, both of which fail the case
+        argv = VALGRIND + argv
+        timeout = 600
     proc = subprocess.run(argv, cwd=suite_dir, capture_output=True, env=env,
-                          timeout=60)
+                          timeout=timeout)
     stdout = proc.stdout.decode("utf-8", "replace").replace(os.path.abspath(data), "@DATA@")
     stderr = proc.stderr.decode("utf-8", "replace").replace(os.path.abspath(data), "@DATA@")
 
