@@ -66,6 +66,14 @@ int fwselRootOpenFile(const fwselRoot *root,
                       fwselPathFact *fact,
                       GError **error);
 
+int fwselReadFD(int fd,
+                const char *path,
+                gsize size,
+                gsize maxSize,
+                char **contents,
+                gsize *length,
+                GError **error);
+
 int fwselRootReadFile(const fwselRoot *root,
                       const char *path,
                       gsize maxSize,

@@ -484,9 +484,13 @@ fwselRootOpenFile(const fwselRoot *root,
 }
 
 
-/* Reads the open regular file @fd of @size bytes (it may grow while it
- * is read: one byte more tells) */
-static int
+/**
+ * fwselReadFD:
+ *
+ * Reads the open regular file @fd of @size bytes from its current offset
+ * (it may grow while it is read: one byte more tells); NUL terminated.
+ */
+int
 fwselReadFD(int fd,
             const char *path,
             gsize size,

@@ -626,9 +626,8 @@ fwselVarstoreReadAll(int fd, const char *path, gsize max, guint8 **bufOut, gsize
                      GError **error)
 {
     struct stat sb;
-    g_autofree guint8 *buf = NULL;
+    g_autofree char *text = NULL;
     gsize len = 0;
-    gsize want;
 
     if (fstat(fd, &sb) < 0) {
         g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO, "%s: %s", path, g_strerror(errno));
@@ -644,28 +643,13 @@ fwselVarstoreReadAll(int fd, const char *path, gsize max, guint8 **bufOut, gsize
                     path, (long long) sb.st_size, max);
         return -1;
     }
-    /* one byte more tells whether the file grew meanwhile */
-    want = (gsize) sb.st_size + 1;
-    buf = g_malloc(want);
-    while (len < want) {
-        ssize_t n = pread(fd, buf + len, want - len, (off_t) len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO, "%s: cannot read: %s",
-                        path, g_strerror(errno));
-            return -1;
-        }
-        if (n == 0)
-            break;
-        len += n;
-    }
-    if (len > (gsize) sb.st_size) {
-        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO, "%s: changed while it was read", path);
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO, "%s: %s", path, g_strerror(errno));
         return -1;
     }
-    *bufOut = g_steal_pointer(&buf);
+    if (fwselReadFD(fd, path, sb.st_size, max, &text, &len, error) < 0)
+        return -1;
+    *bufOut = (guint8 *) g_steal_pointer(&text);
     *lenOut = len;
     return 0;
 }
