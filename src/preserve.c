@@ -798,6 +798,13 @@ fwselMigrateRemap(const fwselPreserveCtx *ctx,
     pinned->loader.path = g_strdup(fwselDescriptorCodeFile(chosen));
     g_free(pinned->nvram.templatePath);
     pinned->nvram.templatePath = g_strdup(fwselDescriptorTemplateFile(chosen));
+    /* split firmware: a read-only loader and a varstore from that
+     * template, said outright (libvirt 9.0 reads a pflash loader without
+     * readonly='yes' as writable and gives it no varstore) */
+    if (fwselDescriptorIsSplit(chosen)) {
+        pinned->loader.readonly = FWSEL_TRISTATE_YES;
+        pinned->nvram.present = true;
+    }
     if (fwselPreserveTakeSelection(ctx, pinned, pres, NULL, error) < 0)
         return -1;
 
