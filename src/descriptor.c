@@ -552,14 +552,13 @@ fwselJSONParse(fwselParseCtx *ctx,
     size_t column;
     const char *bad = NULL;
 
-    if (!g_utf8_validate(json, length, &bad) && (gsize) (bad - json) < length &&
-        strlen(json) == length) {
-        fwselOffsetToLineColumn(json, bad - json, &line, &column);
-        fwselParseError(ctx, "(file)", "not valid UTF-8 at line %zu column %zu", line, column);
-        return NULL;
-    }
     if (strlen(json) != length) {
         fwselParseError(ctx, "(file)", "contains a NUL byte");
+        return NULL;
+    }
+    if (!g_utf8_validate(json, length, &bad)) {
+        fwselOffsetToLineColumn(json, bad - json, &line, &column);
+        fwselParseError(ctx, "(file)", "not valid UTF-8 at line %zu column %zu", line, column);
         return NULL;
     }
 

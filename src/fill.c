@@ -253,6 +253,8 @@ static const struct {
     fwselValidateFunc check;
     bool libvirt[FWSEL_LIBVIRT_LAST];   /* the versions that make the check */
     bool safe;                          /* --policy safe makes it in any case */
+    bool badInput;                      /* the message is the XML reader's (it names the
+                                         * file and line): FWSEL_ERROR_INVALID */
 } fwselValidateRules[] = {
     { fwselValidateFeaturesNeedFirmware, FWSEL_VALIDATE_ALL, true },
     { fwselValidateLoaderPath, FWSEL_VALIDATE_ALL, true },
@@ -273,8 +275,10 @@ static const struct {
     { fwselValidateWritableNvram, { false }, true },
     { fwselValidateRelative, { false }, true },
     { fwselValidateAcpi, FWSEL_VALIDATE_ALL, true },
+    /* the XML parser's message, naming the file and line: bad input */
     { fwselValidateFormatKnown,
-      { [FWSEL_LIBVIRT_11_3] = true, [FWSEL_LIBVIRT_11_8] = true }, true },
+      { [FWSEL_LIBVIRT_11_3] = true, [FWSEL_LIBVIRT_11_8] = true }, true,
+      true },
 };
 
 
@@ -301,8 +305,7 @@ fwselDomainValidate(const fwselDomain *dom,
             continue;
         if (!(msg = fwselValidateRules[i].check(dom)))
             continue;
-        /* the XML parser's message: it names the file and line already */
-        if (fwselValidateRules[i].check == fwselValidateFormatKnown) {
+        if (fwselValidateRules[i].badInput) {
             g_set_error_literal(error, FWSEL_ERROR, FWSEL_ERROR_INVALID, msg);
             return -1;
         }
