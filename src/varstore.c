@@ -30,10 +30,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-
 #include "fwsel-varstore.h"
+#include "fwsel-x509.h"
 #include "fwsel-nvram.h"
 #include "fwsel-util.h"
 
@@ -854,7 +852,8 @@ fwselTimeFormat(time_t t)
 
 
 static char *
-fwselGnutlsString(int (*get)(gnutls_x509_crt_t, gnutls_datum_t *, unsigned),
+fwselGnutlsString(const fwselGnutls *gt,
+                  int (*get)(gnutls_x509_crt_t, gnutls_datum_t *, unsigned),
                   gnutls_x509_crt_t crt)
 {
     gnutls_datum_t d = { NULL, 0 };
@@ -863,25 +862,24 @@ fwselGnutlsString(int (*get)(gnutls_x509_crt_t, gnutls_datum_t *, unsigned),
     if (get(crt, &d, 0) < 0)
         return NULL;
     out = g_strndup((const char *) d.data, d.size);
-    gnutls_free(d.data);
+    (*gt->free)(d.data);
     return fwselDisplaySafe(out);
 }
 
 
 /* The subject's (first) CN, NULL without one */
 static char *
-fwselCommonName(gnutls_x509_crt_t crt)
+fwselCommonName(const fwselGnutls *gt, gnutls_x509_crt_t crt)
 {
     size_t size = 0;
     g_autofree char *buf = NULL;
 
-    if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
-                                      NULL, &size) != GNUTLS_E_SHORT_MEMORY_BUFFER ||
+    if (gt->crtGetDnByOid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+                          NULL, &size) != GNUTLS_E_SHORT_MEMORY_BUFFER ||
         size == 0 || size > 65536)
         return NULL;
     buf = g_malloc0(size + 1);
-    if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
-                                      buf, &size) < 0)
+    if (gt->crtGetDnByOid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, buf, &size) < 0)
         return NULL;
     return fwselDisplaySafe(g_steal_pointer(&buf));
 }
@@ -892,6 +890,7 @@ static int
 fwselSignatureX509(fwselSignature *sig, const guint8 *der, gsize len, const char *path,
                    const char *varName, GError **error)
 {
+    const fwselGnutls *gt;
     gnutls_x509_crt_t crt = NULL;
     gnutls_datum_t datum = { (unsigned char *) der, (unsigned int) len };
     guint8 serial[64];
@@ -906,27 +905,29 @@ fwselSignatureX509(fwselSignature *sig, const guint8 *der, gsize len, const char
                            varName);
         return -1;
     }
-    if ((rc = gnutls_x509_crt_init(&crt)) < 0) {
-        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO, "GnuTLS: %s", gnutls_strerror(rc));
+    if (!(gt = fwselGnutlsGet(error)))
+        return -1;
+    if ((rc = gt->crtInit(&crt)) < 0) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO, "GnuTLS: %s", gt->strerror(rc));
         return -1;
     }
-    if ((rc = gnutls_x509_crt_import(crt, &datum, GNUTLS_X509_FMT_DER)) < 0) {
+    if ((rc = gt->crtImport(crt, &datum, GNUTLS_X509_FMT_DER)) < 0) {
         fwselVarstoreError(error, path, sig->offset,
                            "%s: X.509 certificate of %zu bytes cannot be read: %s",
-                           varName, len, gnutls_strerror(rc));
+                           varName, len, gt->strerror(rc));
         goto cleanup;
     }
-    if (!(sig->subject = fwselGnutlsString(gnutls_x509_crt_get_dn3, crt)) ||
-        !(sig->issuer = fwselGnutlsString(gnutls_x509_crt_get_issuer_dn3, crt)) ||
-        gnutls_x509_crt_get_serial(crt, serial, &serialLen) < 0 ||
-        gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fpr, &fprLen) < 0 ||
+    if (!(sig->subject = fwselGnutlsString(gt, gt->crtGetDn3, crt)) ||
+        !(sig->issuer = fwselGnutlsString(gt, gt->crtGetIssuerDn3, crt)) ||
+        gt->crtGetSerial(crt, serial, &serialLen) < 0 ||
+        gt->crtGetFingerprint(crt, GNUTLS_DIG_SHA256, fpr, &fprLen) < 0 ||
         fprLen != sizeof(fpr))
         goto bad;
-    sig->commonName = fwselCommonName(crt);
+    sig->commonName = fwselCommonName(gt, crt);
     sig->serial = fwselHex(serial, serialLen);
     sig->sha256 = fwselHex(fpr, fprLen);
-    sig->notBefore = fwselTimeFormat(gnutls_x509_crt_get_activation_time(crt));
-    sig->notAfter = fwselTimeFormat(gnutls_x509_crt_get_expiration_time(crt));
+    sig->notBefore = fwselTimeFormat(gt->crtGetActivationTime(crt));
+    sig->notAfter = fwselTimeFormat(gt->crtGetExpirationTime(crt));
     ret = 0;
     goto cleanup;
 
@@ -935,7 +936,7 @@ fwselSignatureX509(fwselSignature *sig, const guint8 *der, gsize len, const char
                        "%s: X.509 certificate lacks a subject, issuer, serial or fingerprint",
                        varName);
  cleanup:
-    gnutls_x509_crt_deinit(crt);
+    gt->crtDeinit(crt);
     return ret;
 }
 
@@ -1082,7 +1083,6 @@ static fwselBootOption *
 fwselBootOptionParse(const fwselVarstore *store, const fwselVar *var, guint16 number,
                      GError **error)
 {
-    g_autoptr(GError) err = NULL;
     fwselBootOption *opt;
     gsize descEnd;
     char *desc;

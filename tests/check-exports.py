@@ -3,7 +3,8 @@
 
 check-exports.py --lib libfwsel.so --header libfwsel.h [--cli virt-fwsel]
 With --cli, also: the virt-fwsel executable does not need libvirt.so
-(the libvirt commands live in virt-fwsel-libvirt).
+(the libvirt commands live in virt-fwsel-libvirt) nor GnuTLS (x509.c
+opens it when a certificate is first read).
 Prints one TAP line per check.  Needs nm and readelf (binutils).
 """
 import argparse
@@ -63,9 +64,10 @@ def main():
         dyn = subprocess.run(['readelf', '-d', args.cli], check=True,
                              capture_output=True, text=True).stdout
         needed = re.findall(r'\(NEEDED\).*\[(.*)\]', dyn)
-        bad = [n for n in needed if n.startswith('libvirt')]
+        bad = [n for n in needed if n.startswith(('libvirt', 'libgnutls'))]
         print(('ok' if needed and not bad else 'not ok') +
-              ' 4 - virt-fwsel needs %d libraries, none of them libvirt' % len(needed))
+              ' 4 - virt-fwsel needs %d libraries, none of them libvirt or GnuTLS'
+              % len(needed))
         for n in bad:
             print('# needs ' + n)
         ok &= bool(needed) and not bad
