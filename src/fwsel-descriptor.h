@@ -44,6 +44,17 @@ struct _fwselDescriptor {
 void fwselDescriptorFree(fwselDescriptor *desc);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselDescriptor, fwselDescriptorFree);
 
+/* Parses descriptors one after the other; one per thread */
+typedef struct _fwselDescriptorParser fwselDescriptorParser;
+fwselDescriptorParser *fwselDescriptorParserNew(void);
+void fwselDescriptorParserFree(fwselDescriptorParser *parser);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselDescriptorParser, fwselDescriptorParserFree);
+
+fwselDescriptor *fwselDescriptorParseWith(fwselDescriptorParser *parser,
+                                          const char *path,
+                                          const char *json,
+                                          gsize length,
+                                          GError **error);
 fwselDescriptor *fwselDescriptorParse(const char *path,
                                       const char *json,
                                       gsize length,

@@ -135,7 +135,7 @@ fwselSearchDir(const fwselRoot *root,
 
 /* Reads and parses one effective descriptor file */
 static void
-fwselSearchParse(fwselResolveCache *cache, fwselEntry *entry)
+fwselSearchParse(fwselResolveCache *cache, fwselDescriptorParser *parser, fwselEntry *entry)
 {
     g_autoptr(GError) err = NULL;
     g_autofree char *text = NULL;
@@ -157,12 +157,73 @@ fwselSearchParse(fwselResolveCache *cache, fwselEntry *entry)
         entry->state = FWSEL_ENTRY_MASK;
         return;
     }
-    if ((entry->desc = fwselDescriptorParse(entry->path, text, length, &err))) {
+    if ((entry->desc = fwselDescriptorParseWith(parser, entry->path, text, length, &err))) {
         entry->state = FWSEL_ENTRY_ACTIVE;
     } else {
         entry->state = FWSEL_ENTRY_INVALID;
         entry->error = g_strdup(err->message);
     }
+}
+
+
+/* Parsing is spread over threads from this many files on */
+#define FWSEL_SEARCH_PARALLEL_MIN 64
+#define FWSEL_SEARCH_THREADS_MAX 4
+
+typedef struct {
+    const fwselRoot *root;
+    GPtrArray *todo;            /* fwselEntry *, not owned */
+    gint next;                  /* atomic: index of the next entry to take */
+} fwselSearchWork;
+
+
+/* Takes entries until none is left; each thread has its own resolver
+ * cache and parser, and each entry is written by the one thread that took it */
+static gpointer
+fwselSearchWorker(gpointer data)
+{
+    fwselSearchWork *work = data;
+    g_autoptr(fwselResolveCache) cache = fwselResolveCacheNew(work->root);
+    g_autoptr(fwselDescriptorParser) parser = fwselDescriptorParserNew();
+    gint i;
+
+    while ((i = g_atomic_int_add(&work->next, 1)) < (gint) work->todo->len)
+        fwselSearchParse(cache, parser, g_ptr_array_index(work->todo, i));
+    return NULL;
+}
+
+
+/* Reads and parses every entry of @todo.  With many files (a host with
+ * hundreds of drop-ins), reading and JSON parsing dominate the start-up
+ * of every command, and they are independent of each other: they run
+ * on up to one thread per CPU.  The result does not depend on how the
+ * work was split. */
+static void
+fwselSearchParseAll(const fwselRoot *root, fwselResolveCache *cache, GPtrArray *todo)
+{
+    g_autoptr(fwselDescriptorParser) parser = fwselDescriptorParserNew();
+    fwselSearchWork work = { root, todo, 0 };
+    GThread *threads[FWSEL_SEARCH_THREADS_MAX - 1];
+    guint nthreads = 0;
+    guint i;
+
+    if (todo->len >= FWSEL_SEARCH_PARALLEL_MIN) {
+        guint cpus = g_get_num_processors();
+        guint want = MIN(cpus, FWSEL_SEARCH_THREADS_MAX) - 1;
+
+        for (nthreads = 0; nthreads < want; nthreads++) {
+            /* a thread that cannot be started leaves its share to the others */
+            if (!(threads[nthreads] = g_thread_try_new("fwsel-search", fwselSearchWorker,
+                                                       &work, NULL)))
+                break;
+        }
+    }
+
+    /* this thread works too, with the caller's cache */
+    while ((i = (guint) g_atomic_int_add(&work.next, 1)) < todo->len)
+        fwselSearchParse(cache, parser, g_ptr_array_index(todo, i));
+    for (i = 0; i < nthreads; i++)
+        g_thread_join(threads[i]);
 }
 
 
@@ -183,6 +244,7 @@ fwselSearchLoad(const fwselRoot *root,
                 GError **error)
 {
     g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify) fwselEntryFree);
+    g_autoptr(GPtrArray) todo = g_ptr_array_new();
     g_autoptr(fwselResolveCache) cache = fwselResolveCacheNew(root);
     size_t d;
     size_t i;
@@ -219,7 +281,8 @@ fwselSearchLoad(const fwselRoot *root,
         }
 
         if (entry->state != FWSEL_ENTRY_MASK)
-            fwselSearchParse(cache, entry);
+            g_ptr_array_add(todo, entry);
     }
+    fwselSearchParseAll(root, cache, todo);
     return g_steal_pointer(&all);
 }

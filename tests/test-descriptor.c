@@ -636,6 +636,91 @@ fwselTestLoadErrors(fwselTestTree *tree, gconstpointer data G_GNUC_UNUSED)
 }
 
 
+/*
+ * A folder of hundreds of files is read by several threads: every entry
+ * must still get its own state and error, in name order, whatever thread
+ * read it.  Of 500 files: every 7th is broken JSON (its error names it),
+ * every 11th is empty (a mask), every 13th is a link to a valid file,
+ * and /etc shadows every 17th.
+ */
+#define FWSEL_TEST_MANY 500
+
+static void
+fwselTestLoadMany(fwselTestTree *tree, gconstpointer data G_GNUC_UNUSED)
+{
+    g_autofree char *valid = fwselTestJSON(TEST_VALID);
+    g_autofree char *etc = g_build_filename(tree->root, "etc", "qemu", "firmware", NULL);
+    g_autoptr(fwselCatalog) catalog = NULL;
+    size_t i;
+
+    g_assert_cmpint(g_mkdir_with_parents(etc, 0755), ==, 0);
+    for (i = 0; i < FWSEL_TEST_MANY; i++) {
+        g_autofree char *name = g_strdup_printf("%03zu-many.json", i);
+        g_autofree char *path = g_build_filename(tree->dir, name, NULL);
+        g_autoptr(GError) err = NULL;
+
+        if (i % 17 == 0) {
+            g_autofree char *over = g_build_filename(etc, name, NULL);
+
+            g_file_set_contents(over, valid, -1, &err);
+            g_assert_no_error(err);
+        }
+        if (i % 13 == 0) {
+            g_assert_cmpint(symlink("/usr/share/qemu/firmware/001-many.json", path), ==, 0);
+        } else {
+            g_file_set_contents(path, i % 7 == 0 ? "{ \"interface-types\": " :
+                                i % 11 == 0 ? "" : valid, -1, &err);
+            g_assert_no_error(err);
+        }
+    }
+
+    catalog = fwselTestLoadTree(tree);
+    for (i = 0; i < FWSEL_TEST_MANY; i++) {
+        g_autofree char *name = g_strdup_printf("%03zu-many.json", i);
+        g_autofree char *usr = g_strdup_printf("/usr/share/qemu/firmware/%s", name);
+        g_autofree char *etcPath = g_strdup_printf("/etc/qemu/firmware/%s", name);
+        g_autofree char *broken = g_strdup_printf("%s: (file): invalid JSON: unexpected end "
+                                                  "of file", usr);
+        const fwselEntry *first = NULL;
+        const fwselEntry *second = NULL;
+        size_t k;
+
+        for (k = 0; k < catalog->nentries; k++) {
+            if (!g_str_equal(catalog->entries[k]->name, name))
+                continue;
+            if (!first) {
+                first = catalog->entries[k];
+            } else {
+                g_assert_null(second);
+                second = catalog->entries[k];
+            }
+        }
+        g_assert_nonnull(first);
+        g_assert_cmpstr(first->path, ==, usr);
+
+        if (i % 17 == 0) {
+            g_assert_cmpint(first->state, ==, FWSEL_ENTRY_SHADOWED);
+            g_assert_nonnull(second);
+            g_assert_cmpstr(second->path, ==, etcPath);
+            g_assert_cmpint(second->state, ==, FWSEL_ENTRY_ACTIVE);
+            g_assert_cmpstr(second->desc->path, ==, etcPath);
+            continue;
+        }
+        g_assert_null(second);
+        if (i % 13 == 0 || (i % 7 != 0 && i % 11 != 0)) {
+            g_assert_cmpint(first->state, ==, FWSEL_ENTRY_ACTIVE);
+            g_assert_cmpstr(first->desc->path, ==, usr);
+            g_assert_null(first->error);
+        } else if (i % 7 == 0) {
+            g_assert_cmpint(first->state, ==, FWSEL_ENTRY_INVALID);
+            g_assert_cmpstr(first->error, ==, broken);
+        } else {
+            g_assert_cmpint(first->state, ==, FWSEL_ENTRY_MASK);
+        }
+    }
+}
+
+
 /* A relative path is libvirt's to take as written: the descriptor is
  * valid, and says which path is relative (the safe policy's rule) */
 static void
@@ -703,6 +788,8 @@ main(int argc, char **argv)
                fwselTestTreeSetup, fwselTestLoadLimit, fwselTestTreeTeardown);
     g_test_add("/descriptor/load/errors", fwselTestTree, NULL,
                fwselTestTreeSetup, fwselTestLoadErrors, fwselTestTreeTeardown);
+    g_test_add("/descriptor/load/many-files-threads", fwselTestTree, NULL,
+               fwselTestTreeSetup, fwselTestLoadMany, fwselTestTreeTeardown);
 
     return g_test_run();
 }
