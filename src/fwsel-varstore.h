@@ -121,6 +121,7 @@ typedef struct {
     /* FWSEL_SIG_X509 */
     char *subject;              /* RFC 4514 */
     char *commonName;           /* the subject's CN, NULL without one */
+    char *organization;         /* the subject's O, NULL without one */
     char *issuer;
     char *serial;               /* hex */
     char *notBefore;            /* ISO 8601, UTC */

@@ -20,13 +20,15 @@ typedef enum {
     FWSEL_CLI_NVRAM_CHECK,
     FWSEL_CLI_NVRAM_REMOVE,
     FWSEL_CLI_NVRAM_INSPECT,
+    FWSEL_CLI_NVRAM_AUDIT,
+    FWSEL_CLI_NVRAM_ENROLL,
 
     FWSEL_CLI_NVRAM_LAST
 } fwselCliNvramOp;
 
 FWSEL_ENUM_DECL(fwselCliNvramOp);
 FWSEL_ENUM_IMPL(fwselCliNvramOp, FWSEL_CLI_NVRAM_LAST,
-                "create", "reset", "check", "remove", "inspect");
+                "create", "reset", "check", "remove", "inspect", "audit", "enroll");
 
 
 /* The domain after selection, and whether the XML itself names the path */
@@ -222,6 +224,33 @@ fwselCliNvramInspect(fwselCli *cli, const fwselCatalog *catalog, const fwselDoma
 }
 
 
+static int
+fwselCliNvramEnroll(fwselCli *cli G_GNUC_UNUSED, int argc G_GNUC_UNUSED, char **argv G_GNUC_UNUSED)
+{
+    return fwselCliUsage("TODO");
+}
+
+
+/* nvram audit: offline under --root or with --offline, else libvirt */
+static int
+fwselCliNvramAudit(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
+{
+    if (argc != 1)
+        return fwselCliUsage("nvram audit takes no arguments");
+    if (cli->file || cli->kek || cli->db || cli->sigOwner || cli->backup || cli->owner ||
+        cli->incoming)
+        return fwselCliUsage("nvram audit takes no options but --offline, --at, --json, "
+                             "--connect and the host options");
+    if (cli->root || cli->offline)
+        return fwselCliAuditOffline(cli);
+#ifdef WITH_LIBVIRT
+    return fwselCliAuditLibvirt(cli);
+#else
+    return fwselCliExecLibvirt(cli, argc, argv);
+#endif
+}
+
+
 int
 fwselCliNvram(fwselCli *cli, int argc, char **argv)
 {
@@ -232,16 +261,26 @@ fwselCliNvram(fwselCli *cli, int argc, char **argv)
     bool explicitPath = false;
     int op;
 
+    op = argc >= 1 ? fwselCliNvramOpTypeFromString(argv[0]) : -1;
+    if (op == FWSEL_CLI_NVRAM_AUDIT)
+        return fwselCliNvramAudit(cli, argc, argv);
+    if (cli->offline || cli->at)
+        return fwselCliUsage("--offline and --at only apply to nvram audit");
+    if (op != FWSEL_CLI_NVRAM_ENROLL && (cli->kek || cli->db || cli->sigOwner))
+        return fwselCliUsage("--kek, --db and --signature-owner only apply to nvram enroll");
+    if (op == FWSEL_CLI_NVRAM_ENROLL)
+        return fwselCliNvramEnroll(cli, argc, argv);
     if (argc >= 1 && cli->file) {
-        if (fwselCliNvramOpTypeFromString(argv[0]) != FWSEL_CLI_NVRAM_INSPECT)
-            return fwselCliUsage("--file only applies to nvram inspect");
+        if (op != FWSEL_CLI_NVRAM_INSPECT)
+            return fwselCliUsage("--file only applies to nvram inspect and enroll");
         if (argc != 1)
             return fwselCliUsage("nvram inspect takes DOMAIN.xml or --file FILE, not both");
         return fwselCliNvramInspectFile(cli, NULL, cli->file, NULL);
     }
     if (argc != 2 || (op = fwselCliNvramOpTypeFromString(argv[0])) < 0)
-        return fwselCliUsage("nvram takes an action (create, reset, check, remove, inspect) "
-                             "and DOMAIN.xml (inspect: or --file FILE)");
+        return fwselCliUsage("nvram takes an action (create, reset, check, remove, inspect, "
+                             "enroll) and DOMAIN.xml (inspect, enroll: or --file FILE), "
+                             "or audit");
     if (cli->incoming && op != FWSEL_CLI_NVRAM_CREATE)
         return fwselCliUsage("--incoming only applies to nvram create");
     if (cli->backup && op != FWSEL_CLI_NVRAM_RESET)
@@ -265,6 +304,8 @@ fwselCliNvram(fwselCli *cli, int argc, char **argv)
         return fwselCliNvramRemove(catalog, sel->dom, explicitPath);
     case FWSEL_CLI_NVRAM_INSPECT:
         return fwselCliNvramInspect(cli, catalog, sel->dom);
+    case FWSEL_CLI_NVRAM_AUDIT:
+    case FWSEL_CLI_NVRAM_ENROLL:
     case FWSEL_CLI_NVRAM_LAST:
         break;
     }
