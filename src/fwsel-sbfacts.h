@@ -43,6 +43,9 @@ typedef struct {
 
 const fwselMsCaInfo *fwselMsCaGetInfo(fwselMsCa ca);
 
+/* Which of Microsoft's CAs @sig's subject names (CN and O), or -1 */
+int fwselMsCaIdentify(const fwselSignature *sig);
+
 /* How a CA is in the database it belongs to */
 typedef enum {
     FWSEL_CA_ABSENT = 0,

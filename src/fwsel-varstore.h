@@ -131,6 +131,15 @@ typedef struct {
     char *hash;
 } fwselSignature;
 
+void fwselSignatureFree(fwselSignature *sig);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselSignature, fwselSignatureFree);
+
+/* An X.509 certificate (DER) decoded as fwselVarstoreDecode does */
+fwselSignature *fwselSignatureFromDER(const guint8 *der,
+                                      gsize len,
+                                      const char *path,
+                                      GError **error);
+
 /* PK, KEK, db or dbx */
 typedef struct {
     const char *name;

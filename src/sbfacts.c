@@ -107,7 +107,7 @@ fwselSbFactsFree(fwselSbFacts *facts)
 
 
 /* Which Microsoft CA @sig claims to be (by its subject), or -1 */
-static int
+int
 fwselMsCaIdentify(const fwselSignature *sig)
 {
     size_t i;

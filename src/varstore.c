@@ -781,7 +781,7 @@ fwselVarstoreLookup(const fwselVarstore *store, const char *name, const char *gu
 
 /* ---- decoding -------------------------------------------------------- */
 
-static void
+void
 fwselSignatureFree(fwselSignature *sig)
 {
     if (!sig)
@@ -797,7 +797,6 @@ fwselSignatureFree(fwselSignature *sig)
     g_free(sig->hash);
     g_free(sig);
 }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselSignature, fwselSignatureFree);
 
 
 static void
@@ -939,6 +938,24 @@ fwselSignatureX509(fwselSignature *sig, const guint8 *der, gsize len, const char
  cleanup:
     gt->crtDeinit(crt);
     return ret;
+}
+
+
+/**
+ * fwselSignatureFromDER:
+ * @path: the certificate's file, for messages
+ *
+ * A certificate outside a varstore (nvram enroll) decoded like one in it.
+ */
+fwselSignature *
+fwselSignatureFromDER(const guint8 *der, gsize len, const char *path, GError **error)
+{
+    g_autoptr(fwselSignature) sig = g_new0(fwselSignature, 1);
+
+    sig->type = FWSEL_SIG_X509;
+    if (fwselSignatureX509(sig, der, len, path, "certificate", error) < 0)
+        return NULL;
+    return g_steal_pointer(&sig);
 }
 
 
