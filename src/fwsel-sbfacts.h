@@ -71,6 +71,8 @@ typedef struct _fwselSbFacts {
     char *owner;                /* PK's O (else CN, else subject); NULL: no PK */
     char *ownerSubject;
     fwselCaPresence ca[FWSEL_MSCA_LAST];
+    guint others[FWSEL_SIGDB_LAST];     /* X.509 certificates that are not
+                                         * Microsoft's CAs (KEK, db) */
     GPtrArray *expired;         /* fwselSbExpired * */
     GPtrArray *attention;       /* char *: why the guest needs attention */
 } fwselSbFacts;

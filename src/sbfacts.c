@@ -209,6 +209,8 @@ fwselSbFactsGet(const fwselVarstore *store, const fwselVarstoreInfo *info, const
             ca = fwselMsCaIdentify(sig);
             if (ca >= 0 && fwselMsCas[ca].db == checked[i])
                 facts->ca[ca] = fwselCaBetter(facts->ca[ca], fwselMsCaMatch(ca, sig));
+            else
+                facts->others[checked[i]]++;
             /* the ISO 8601 forms of one length compare as text */
             if (at && sig->notAfter && !g_str_equal(sig->notAfter, "unknown") &&
                 strcmp(sig->notAfter, at) <= 0) {
@@ -247,13 +249,19 @@ fwselSbFactsFormatDb(GString *out, const fwselSbFacts *facts, fwselSigDbKind db)
     const char *sep = "";
     size_t i;
 
-    g_string_append_printf(out, "; Microsoft %s: ", db == FWSEL_SIGDB_KEK ? "KEK" : "db");
+    g_string_append_printf(out, "; %s: ", db == FWSEL_SIGDB_KEK ? "KEK" : "db");
     for (i = 0; i < FWSEL_MSCA_LAST; i++) {
         if (fwselMsCas[i].db != db || facts->ca[i] == FWSEL_CA_ABSENT)
             continue;
         g_string_append_printf(out, "%s%s", sep, fwselMsCas[i].shortName);
         if (facts->ca[i] == FWSEL_CA_IMPOSTOR)
             g_string_append(out, " (not Microsoft's: fingerprint differs)");
+        else if (facts->ca[i] == FWSEL_CA_SUBJECT_ONLY)
+            g_string_append(out, " (by subject: no fingerprint to check)");
+        sep = ", ";
+    }
+    if (facts->others[db]) {
+        g_string_append_printf(out, "%s%u other", sep, facts->others[db]);
         sep = ", ";
     }
     if (!*sep)
@@ -316,6 +324,8 @@ fwselSbFactsToJSON(const fwselSbFacts *facts)
         json_object_object_add(cas, fwselMsCaTypeToString(i), ca);
     }
     json_object_object_add(obj, "microsoft", cas);
+    json_object_object_add(obj, "other-kek", json_object_new_int((int) facts->others[FWSEL_SIGDB_KEK]));
+    json_object_object_add(obj, "other-db", json_object_new_int((int) facts->others[FWSEL_SIGDB_DB]));
     for (i = 0; i < facts->expired->len; i++) {
         const fwselSbExpired *e = g_ptr_array_index(facts->expired, i);
         json_object *x = json_object_new_object();

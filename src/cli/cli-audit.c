@@ -396,8 +396,19 @@ fwselCliTemplatesGet(fwselCliTemplates *t, const char *path)
         f->error = g_strdup(msg);
         f->text = g_strdup_printf("not a readable varstore: %s", msg);
     } else {
+        g_autofree char *keys = NULL;
+        g_autofree char *why = NULL;
+
         f->facts = fwselSbFactsGet(store, info, t->at);
-        f->text = fwselSbFactsFormat(f->facts);
+        keys = fwselSbFactsFormat(f->facts);
+        if (f->facts->attention->len) {
+            g_ptr_array_add(f->facts->attention, NULL);
+            why = g_strjoinv(", ", (char **) f->facts->attention->pdata);
+            g_ptr_array_remove_index(f->facts->attention, f->facts->attention->len - 1);
+            f->text = g_strdup_printf("%s; new guests would need attention: %s", keys, why);
+        } else {
+            f->text = g_steal_pointer(&keys);
+        }
     }
     g_hash_table_insert(t->seen, g_strdup(path), f);
     return f;
