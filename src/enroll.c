@@ -25,6 +25,16 @@
  * and everything after the store (the fault-tolerant-write areas) are
  * kept byte for byte.
  *
+ * Unless the firmware stopped in the middle of a fault-tolerant write:
+ * edk2 then finishes that write at its next boot, copying the spare
+ * block over the variable store, and would undo the enrollment.  The
+ * working block (signature GUID below, after the store) holds a queue of
+ * write headers (40 bytes: state bits, caller GUID at 4, NumberOfWrites
+ * at 24, PrivateDataSize at 32), each followed by its records (40 bytes
+ * plus the private data).  Flash erases to 1, so a state bit is set when
+ * it is 0: bit 0 HeaderAllocated, bit 2 Complete.  The firmware skips
+ * complete headers; one allocated and not complete is a pending write.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -53,6 +63,17 @@
 #define FWSEL_GUID_GLOBAL "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 #define FWSEL_GUID_IMAGE_SECURITY_DB "d719b2cb-3d3a-4596-a3bc-dad00e67656f"
 #define FWSEL_GUID_CERT_X509 "a5c059a1-94e4-4aa7-87b5-ab155c2bf072"
+#define FWSEL_GUID_FTW_WORKING "9e58292b-7c68-497d-a0ce-6500fd9f1b95"
+
+/* fault-tolerant write working block and queue */
+#define FWSEL_FTW_HEADER 32
+#define FWSEL_FTW_QUEUE_SIZE 24
+#define FWSEL_FTW_WRITE_HEADER 40
+#define FWSEL_FTW_WRITES 24
+#define FWSEL_FTW_PRIVATE 32
+#define FWSEL_FTW_RECORD 40
+#define FWSEL_FTW_ALLOCATED 0x1
+#define FWSEL_FTW_COMPLETE 0x4
 
 
 void
@@ -203,6 +224,61 @@ fwselEfiTimeFromISO(guint8 *p, const char *iso)
 }
 
 
+static guint64
+fwselGetLE64(const guint8 *p)
+{
+    guint64 v = 0;
+    int i;
+
+    for (i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+
+/*
+ * Whether the firmware left a fault-tolerant write unfinished in the
+ * working block after the variable store (see the top of this file).
+ * Returns the offset of the pending write header, or 0.
+ */
+static gsize
+fwselFtwPending(const fwselVarstore *store)
+{
+    fwselGuid sig;
+    gsize off;
+
+    fwselGuidParse(FWSEL_GUID_FTW_WORKING, &sig);
+    for (off = store->storeOffset + store->storeSize; off + FWSEL_FTW_HEADER <= store->fvLength;
+         off += 16) {
+        gsize queue;
+        gsize end;
+        gsize pos;
+
+        if (memcmp(store->buf + off, sig.b, 16) != 0)
+            continue;
+        queue = fwselGetLE64(store->buf + off + FWSEL_FTW_QUEUE_SIZE);
+        end = queue > store->fvLength - off - FWSEL_FTW_HEADER ? store->fvLength :
+            off + FWSEL_FTW_HEADER + queue;
+        for (pos = off + FWSEL_FTW_HEADER; pos + FWSEL_FTW_WRITE_HEADER <= end; ) {
+            guint8 state = store->buf[pos];
+            guint64 writes = fwselGetLE64(store->buf + pos + FWSEL_FTW_WRITES);
+            guint64 priv = fwselGetLE64(store->buf + pos + FWSEL_FTW_PRIVATE);
+
+            if (state & FWSEL_FTW_ALLOCATED)
+                return 0;           /* erased: the end of the queue */
+            if (state & FWSEL_FTW_COMPLETE)
+                return pos;         /* allocated, not complete */
+            if (writes > end || priv > end ||
+                writes * (FWSEL_FTW_RECORD + priv) > end - pos - FWSEL_FTW_WRITE_HEADER)
+                return 0;           /* the firmware stops there too */
+            pos += FWSEL_FTW_WRITE_HEADER + writes * (FWSEL_FTW_RECORD + priv);
+        }
+        return 0;
+    }
+    return 0;
+}
+
+
 /* The additions to one variable */
 typedef struct {
     const char *name;
@@ -312,6 +388,14 @@ fwselVarstoreEnroll(const fwselVarstore *store, const fwselVarstoreInfo *info,
         g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
                     "%s: a plain variable store (firmware built without Secure Boot) "
                     "cannot hold KEK or db", store->path);
+        return NULL;
+    }
+    if ((pos = fwselFtwPending(store))) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_UNSAFE,
+                    "%s: offset 0x%zx: the firmware stopped in the middle of a "
+                    "fault-tolerant write, which it would finish at the next boot over "
+                    "the new variables; start the guest once and shut it down, then "
+                    "enroll", store->path, pos);
         return NULL;
     }
 

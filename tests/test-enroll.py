@@ -244,6 +244,33 @@ def main():
         refused("a bad --signature-owner", "g.fd",
                 ["--db", testdb, "--signature-owner", "nope"], "is not a GUID")
 
+        # a fault-tolerant write the firmware did not finish (Debian's
+        # template: working block at 0x41000, its queue after 32 bytes)
+        b = bytearray(read(os.path.join(vdir, MS)))
+        work = b.find(uuid.UUID("9e58292b-7c68-497d-a0ce-6500fd9f1b95").bytes_le)
+        tap.result(work == 0x41000, "the template's FTW working block is at 0x41000", hex(work))
+        queue = work + 32
+        # a complete write (state bits all set, i.e. 0), one record, then
+        # one allocated but not complete
+        b[queue] = 0xF8
+        struct.pack_into("<QQ", b, queue + 24, 1, 0)
+        b[queue + 40] = 0xF8
+        pending = queue + 40 + 40
+        b[pending] = 0xFE
+        struct.pack_into("<QQ", b, pending + 24, 1, 0)
+        with open(os.path.join(tmp, "ftw.fd"), "wb") as f:
+            f.write(b)
+        refused("a fault-tolerant write left pending", "ftw.fd", ["--db", testdb],
+                "offset 0x%x: the firmware stopped in the middle" % pending)
+        b[pending] = 0xF8
+        with open(os.path.join(tmp, "ftw-done.fd"), "wb") as f:
+            f.write(b)
+        rc, out, err = run(fwsel, ["nvram", "enroll", "--file", "ftw-done.fd", "--db", testdb],
+                           tmp)
+        tap.result(rc == 0 and read(os.path.join(tmp, "ftw-done.fd"))[work:] == bytes(b[work:]),
+                   "completed fault-tolerant writes: enrolled, the working block kept",
+                   out + err)
+
         # a store with no room left (the enrolled one: already compacted)
         b = bytearray(after)
         start, end = store_range(b)

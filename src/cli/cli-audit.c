@@ -141,10 +141,27 @@ fwselCliAuditOne(const fwselCatalog *catalog, const fwselCliAuditDomain *d, cons
     req = fwselRequestNew(catalog, fwselDomainXMLGetDomain(d->doc));
     result = fwselEvaluate(catalog, req);
     if (fwselResultFailed(result)) {
+        const fwselDomain *asked = fwselDomainXMLGetDomain(d->doc);
+        g_autofree char *first = NULL;
+
+        /* a domain that has no varstore whatever firmware it gets */
+        if (asked->loader.stateless == FWSEL_TRISTATE_YES ||
+            asked->firmware == FWSEL_FIRMWARE_BIOS) {
+            g_autofree char *none = fwselCliAuditNoVarstore(asked);
+
+            row->kind = "none";
+            row->text = g_strdup_printf("%s (no firmware on this host fits its definition now)",
+                                        none);
+            return;
+        }
         fwselResultToError(result, &err);
+        /* the first line: the reasons follow one per line */
+        first = g_strndup(err->message, strcspn(err->message, "\n"));
+        if (*first && first[strlen(first) - 1] == ':')
+            first[strlen(first) - 1] = '\0';
         fwselCliAuditProblem(row, "error",
-                             g_strdup_printf("no firmware for its definition: %s",
-                                             err->message));
+                             g_strdup_printf("no firmware on this host fits its definition (%s)",
+                                             first));
         return;
     }
     dom = result->dom;
