@@ -1408,7 +1408,8 @@ fwselNvramStillSame(const fwselNvramTarget *t, const struct stat *was, GError **
  * @backupPath: (out): where the old file is kept
  *
  * Replaces the varstore @path with @len bytes of @buf: written to a new
- * file in the same directory with the old one's mode and owner, synced,
+ * file in the same directory (zero blocks left as holes) with the old
+ * one's mode and owner, synced,
  * and renamed over the old file unless that changed since it was read;
  * the old file is kept as PATH.bak-YYYYMMDDTHHMMSS.  The path names the
  * old file or the new one at every instant.
@@ -1438,7 +1439,9 @@ fwselNvramRewrite(const fwselRoot *root, const char *path, const struct stat *wa
         fwselNvramTargetOpen(&t, error) < 0)
         goto cleanup;
     fwselNvramStep("open");
-    if (fwselNvramWriteAll(t.fd, (const char *) buf, len, 0) < 0) {
+    /* zero blocks stay holes, as in a varstore nvram create made */
+    if (fwselNvramWriteSparse(t.fd, (const char *) buf, len, 0) < 0 ||
+        ftruncate(t.fd, (off_t) len) < 0) {
         fwselNvramError(error, FWSEL_ERROR_IO, "cannot write %s: %s", path, g_strerror(errno));
         goto cleanup;
     }

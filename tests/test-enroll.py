@@ -285,8 +285,28 @@ def main():
                             os.path.join(tmp, "q.qcow2")], check=True)
             refused("a qcow2 varstore", "q.qcow2", ["--db", testdb], "qcow2")
         else:
-            print("ok %d - a qcow2 varstore # SKIP qemu-img is not installed" % (tap.n + 1))
             tap.n += 1
+            print("ok %d - a qcow2 varstore # SKIP qemu-img is not installed" % tap.n)
+
+        # aarch64: the 64 MiB AAVMF varstore of the installed package, sparse
+        aavmf = "/usr/share/AAVMF/AAVMF_VARS.ms.fd"
+        if os.path.exists(aavmf):
+            a = os.path.join(tmp, "aavmf.fd")
+            subprocess.run(["cp", "--sparse=always", aavmf, a], check=True)
+            old = walk(read(a))
+            rc, out, err = run(fwsel, ["nvram", "enroll", "--file", "aavmf.fd", "--db", uefi23],
+                               tmp)
+            new = walk(read(a))
+            alloc = os.stat(a).st_blocks * 512
+            tap.result(rc == 0 and new[("db", IMAGE_DB)][3] ==
+                       old[("db", IMAGE_DB)][3] + siglist(der_of(uefi23), MICROSOFT) and
+                       os.path.getsize(a) == 64 * 1024 * 1024 and alloc <= 2 * 1024 * 1024,
+                       "AAVMF_VARS.ms.fd: enrolled, still sparse (%d KiB allocated)" %
+                       (alloc // 1024), out + err)
+        else:
+            tap.n += 1
+            print("ok %d - AAVMF_VARS.ms.fd # SKIP %s is not installed (qemu-efi-aarch64)"
+                  % (tap.n, aavmf))
 
         rc, out, err = run(fwsel, ["nvram", "enroll", "--file", "ms.fd"], tmp)
         tap.result(rc == 2 and "--kek and --db" in err, "no certificate named: usage", err)
