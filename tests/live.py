@@ -38,7 +38,9 @@ and afterwards the firmware's varstore still holds them (virt-fw-vars
 agrees).  A second guest in setup mode (Secure Boot without keys, so the
 UEFI shell runs) gets a test KEK and db certificate; over its serial
 console (a unix socket) `dmpstore db` and `dmpstore KEK` in the UEFI shell
-must dump exactly the certificates enrolled.
+must dump exactly the certificates enrolled.  Last, every varstore the
+guests left behind (written by real boots) is read by virt-fw-vars and by
+`nvram inspect`, which must agree.
 
 Needs root, libvirt-daemon-system, qemu-system-x86, ovmf, and for the
 aarch64 cases qemu-system-arm and qemu-efi-aarch64 (scripts/install-deps
@@ -844,6 +846,22 @@ class Suite:
             self.tap.result(p.returncode == 0, "%s: virt-fw-vars reads the booted varstore as "
                             "nvram inspect does" % label, p.stdout + p.stderr)
 
+    def compare_booted(self):
+        """Every varstore the suite's guests left behind, written by real
+        boots of OVMF and AAVMF (and by enroll), read by virt-fw-vars and
+        by nvram inspect alike"""
+        if not shutil.which("virt-fw-vars"):
+            self.tap.result(True, "booted varstores vs virt-fw-vars # SKIP virt-fw-vars is "
+                            "not installed (python3-virt-firmware)")
+            return
+        files = sorted(glob.glob(os.path.join(NVRAM_DIR, PREFIX + "*")))
+        compare = os.path.join(os.path.dirname(os.path.abspath(__file__)), "varstore-compare.py")
+        p = run([sys.executable, compare, "--fwsel", self.fwsel, "--data", self.data,
+                 "--only"] + files, check=False)
+        self.tap.result(p.returncode == 0 and files,
+                        "the %d varstores the guests left behind: virt-fw-vars and nvram "
+                        "inspect agree" % len(files), p.stdout + p.stderr)
+
     def enroll_setup_mode(self):
         label = "enroll-setup"
         sockdir = os.path.join(self.work, "sock")
@@ -1041,7 +1059,8 @@ def main():
             except Exception as e:
                 tap.result(False, "preserve: ran", str(e))
         if not args.cases or "enroll" in args.cases:
-            for step in (suite.enroll_secure_boot, suite.enroll_setup_mode):
+            for step in (suite.enroll_secure_boot, suite.enroll_setup_mode,
+                         suite.compare_booted):
                 try:
                     step()
                 except Exception as e:
