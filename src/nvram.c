@@ -1444,3 +1444,136 @@ fwselNvramRemove(const fwselCatalog *catalog,
         return -1;
     return FWSEL_NVRAM_REMOVED;
 }
+
+
+/* ---- rewriting a varstore in place (nvram enroll) ---------------------- */
+
+/**
+ * fwselNvramOpenExisting:
+ * @path: a varstore as the host sees it (under @root)
+ * @sb: (out): what was opened, for fwselNvramRewrite
+ *
+ * Opens an existing varstore for reading the way fwsel writes: every
+ * component of its directory without following symbolic links, the file
+ * itself a regular file with one link, not a symbolic link.
+ */
+int
+fwselNvramOpenExisting(const fwselRoot *root, const char *path, struct stat *sb,
+                       GError **error)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *name = NULL;
+    FWSEL_AUTOCLOSE int dirfd = -1;
+    FWSEL_AUTOCLOSE int fd = -1;
+
+    if (fwselNvramSplitPath(path, &dir, &name, error) < 0)
+        return -1;
+    if ((dirfd = fwselRootOpenDirStrict(root, dir, false, error)) < 0) {
+        if (dirfd == -2)
+            fwselNvramError(error, FWSEL_ERROR_IO, "%s: directory %s does not exist",
+                            path, dir);
+        return -1;
+    }
+    if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
+        if (errno == ELOOP)
+            return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                                   "%s is a symbolic link: refusing to write through it", path);
+        return fwselNvramError(error, FWSEL_ERROR_IO, "%s: cannot open: %s", path,
+                               g_strerror(errno));
+    }
+    if (fstat(fd, sb) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "%s: %s", path, g_strerror(errno));
+    if (!S_ISREG(sb->st_mode))
+        return fwselNvramError(error, FWSEL_ERROR_INVALID, "%s is %s, not a varstore file",
+                               path, fwselNvramFileType(sb->st_mode));
+    if (sb->st_nlink != 1)
+        return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                               "%s has %lu hard links: writing a new file would split them",
+                               path, (unsigned long) sb->st_nlink);
+    return fwselStealFD(&fd);
+}
+
+
+/* Whether the file at the final path is still the one that was read */
+static int
+fwselNvramStillSame(const fwselNvramTarget *t, const struct stat *was, GError **error)
+{
+    struct stat sb;
+
+    if (fstatat(t->dirfd, t->name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "%s: %s", t->shown, g_strerror(errno));
+    if (sb.st_dev != was->st_dev || sb.st_ino != was->st_ino || sb.st_size != was->st_size ||
+        sb.st_mtim.tv_sec != was->st_mtim.tv_sec || sb.st_mtim.tv_nsec != was->st_mtim.tv_nsec)
+        return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                               "%s changed while it was being rewritten (is the guest "
+                               "running?): left as it is now", t->shown);
+    return 0;
+}
+
+
+/**
+ * fwselNvramRewrite:
+ * @was: the file as fwselNvramOpenExisting found it
+ * @backupPath: (out): where the old file is kept
+ *
+ * Replaces the varstore @path with @len bytes of @buf: written to a new
+ * file in the same directory (zero blocks left as holes) with the old
+ * one's mode and owner, synced,
+ * and renamed over the old file unless that changed since it was read;
+ * the old file is kept as PATH.bak-YYYYMMDDTHHMMSS.  The path names the
+ * old file or the new one at every instant.
+ */
+int
+fwselNvramRewrite(const fwselRoot *root, const char *path, const struct stat *was,
+                  const guint8 *buf, gsize len, char **backupPath, GError **error)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *name = NULL;
+    fwselNvramTarget t = { -1, NULL, NULL, NULL, -1, NULL };
+    int ret = -1;
+
+    *backupPath = NULL;
+    if (fwselNvramSplitPath(path, &dir, &name, error) < 0)
+        return -1;
+    t.dirShown = dir;
+    t.name = name;
+    t.shown = g_strdup(path);
+    if ((t.dirfd = fwselRootOpenDirStrict(root, dir, false, error)) < 0) {
+        if (t.dirfd == -2)
+            fwselNvramError(error, FWSEL_ERROR_IO, "%s: directory %s does not exist",
+                            path, dir);
+        goto cleanup;
+    }
+    if (fwselNvramStillSame(&t, was, error) < 0 ||
+        fwselNvramTargetOpen(&t, error) < 0)
+        goto cleanup;
+    fwselNvramStep("open");
+    /* zero blocks stay holes, as in a varstore nvram create made */
+    if (fwselNvramWriteSparse(t.fd, (const char *) buf, len, 0) < 0 ||
+        ftruncate(t.fd, (off_t) len) < 0) {
+        fwselNvramError(error, FWSEL_ERROR_IO, "cannot write %s: %s", path, g_strerror(errno));
+        goto cleanup;
+    }
+    if (fchmod(t.fd, was->st_mode & 07777) < 0 ||
+        ((was->st_uid != geteuid() || was->st_gid != getegid()) &&
+         fchown(t.fd, was->st_uid, was->st_gid) < 0)) {
+        fwselNvramError(error, FWSEL_ERROR_IO, "cannot give the new %s the old one's mode "
+                        "0%o and owner %u:%u: %s", path, (unsigned) (was->st_mode & 07777),
+                        (unsigned) was->st_uid, (unsigned) was->st_gid, g_strerror(errno));
+        goto cleanup;
+    }
+    if (fsync(t.fd) < 0) {
+        fwselNvramError(error, FWSEL_ERROR_IO, "cannot write %s: fsync: %s", path,
+                        g_strerror(errno));
+        goto cleanup;
+    }
+    fwselNvramStep("synced");
+    if (fwselNvramStillSame(&t, was, error) < 0)
+        goto cleanup;
+    ret = fwselNvramPlaceReplace(&t, FWSEL_NVRAM_BACKUP, backupPath, error);
+
+ cleanup:
+    fwselNvramTargetClear(&t);
+    fwselCloseFD(&t.dirfd);
+    return ret;
+}

@@ -54,8 +54,11 @@ def main():
 
     help_text = subprocess.run([args.fwsel, "--help"], capture_output=True, text=True).stdout
     commands = re.findall(r"^  ([a-z][a-z-]*)\b", help_text.split("Commands:")[1], re.M)
-    options = sorted(set(re.findall(r"(--[a-z][a-z-]*=?)", help_text.split("Commands:")[0])))
-    ops = re.search(r"OP is (.*)$", help_text, re.M).group(1).replace(" or ", ", ").split(", ")
+    options = sorted(set(re.findall(r"^  (?:-[a-zA-Z], )?(--[a-z][a-z-]*=?)",
+                                    help_text.split("Commands:")[0], re.M)))
+    summary = re.search(r"OP is (.*)$", help_text, re.M).group(1)
+    ops = summary.split(";")[0].replace(" or ", ", ").split(", ")
+    ops += re.findall(r"nvram ([a-z][a-z-]*):", summary)
 
     with tempfile.TemporaryDirectory(prefix="fwsel-completion-") as tmp:
         bindir = os.path.join(tmp, "bin")
