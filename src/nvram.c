@@ -15,7 +15,12 @@
  *    in the NVRAM directory's path, or at the varstore itself, is refused;
  *  - the template must be a regular file (checked with fstat on a
  *    non-blocking open, so a FIFO cannot hang us) that does not change
- *    while it is copied.
+ *    while it is copied;
+ *  - a temporary name is the varstore's own (.fwsel-NAME.RANDOM.tmp) and
+ *    its file is locked (flock) from before it has a name until it is
+ *    renamed or removed; one left by a killed process is unlocked, and
+ *    the next create, reset, check or remove of that varstore deletes it.
+ *    Nothing else in the directory is ever touched.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -26,6 +31,8 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -591,10 +598,109 @@ fwselNvramTargetClear(fwselNvramTarget *t)
 }
 
 
+/*
+ * Temporary names of the varstore @name: ".fwsel-TAG." + 16 hex digits +
+ * ".tmp", where TAG is @name itself, or for a name too long to fit, "~"
+ * and the start of its SHA-256.  The prefix and the suffix, so that
+ * stale ones can be told from any other file.
+ */
+#define FWSEL_NVRAM_TMP_RANDOM 16
+#define FWSEL_NVRAM_TMP_SUFFIX ".tmp"
+
 static char *
-fwselNvramTempName(void)
+fwselNvramTempPrefix(const char *name)
 {
-    return g_strdup_printf(".fwsel-%08x%08x.tmp", g_random_int(), g_random_int());
+    g_autofree char *sum = NULL;
+
+    if (strlen(name) <= 200)
+        return g_strdup_printf(".fwsel-%s.", name);
+    sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, name, -1);
+    sum[32] = '\0';
+    return g_strdup_printf(".fwsel-~%s.", sum);
+}
+
+
+static char *
+fwselNvramTempName(const char *name)
+{
+    g_autofree char *prefix = fwselNvramTempPrefix(name);
+
+    return g_strdup_printf("%s%08x%08x" FWSEL_NVRAM_TMP_SUFFIX, prefix,
+                           g_random_int(), g_random_int());
+}
+
+
+/* Whether @entry is one of the temporary names of the varstore whose
+ * names start with @prefix */
+static bool
+fwselNvramIsTempOf(const char *entry, const char *prefix)
+{
+    size_t plen = strlen(prefix);
+    size_t i;
+
+    if (strncmp(entry, prefix, plen) != 0 ||
+        strlen(entry) != plen + FWSEL_NVRAM_TMP_RANDOM + strlen(FWSEL_NVRAM_TMP_SUFFIX) ||
+        !g_str_equal(entry + plen + FWSEL_NVRAM_TMP_RANDOM, FWSEL_NVRAM_TMP_SUFFIX))
+        return false;
+    for (i = 0; i < FWSEL_NVRAM_TMP_RANDOM; i++) {
+        if (!g_ascii_isxdigit(entry[plen + i]) || g_ascii_isupper(entry[plen + i]))
+            return false;
+    }
+    return true;
+}
+
+
+/*
+ * Deletes the temporary files of varstore @name in @dirfd that no process
+ * holds any more: a process working on one keeps it locked, and a
+ * killed one lost its lock with its life.  A file that cannot be looked
+ * at is left alone; this never fails the operation that called it.
+ */
+static void
+fwselNvramRemoveStale(int dirfd, const char *name)
+{
+    g_autofree char *prefix = fwselNvramTempPrefix(name);
+    FWSEL_AUTOCLOSE int listfd = -1;
+    struct dirent *ent;
+    DIR *d;
+
+    if ((listfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+        !(d = fdopendir(listfd)))
+        return;
+    listfd = -1;            /* owned by d now */
+
+    while ((ent = readdir(d))) {
+        FWSEL_AUTOCLOSE int fd = -1;
+        struct stat sb;
+        struct stat now;
+
+        if (!fwselNvramIsTempOf(ent->d_name, prefix))
+            continue;
+        if ((fd = openat(dirfd, ent->d_name,
+                         O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+            fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+            flock(fd, LOCK_EX | LOCK_NB) < 0)
+            continue;
+        /* still the file that was locked: names are never reused */
+        if (fstatat(dirfd, ent->d_name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+            now.st_dev != sb.st_dev || now.st_ino != sb.st_ino)
+            continue;
+        if (unlinkat(dirfd, ent->d_name, 0) == 0)
+            fwselNvramStep("stale-removed");
+    }
+    closedir(d);
+}
+
+
+/* The new file stays locked as long as this process has it open (the
+ * lock goes with the open file, whatever name it gets) */
+static int
+fwselNvramTargetLock(fwselNvramTarget *t, GError **error)
+{
+    if (flock(t->fd, LOCK_EX) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot lock a new file in %s: %s",
+                               t->dirShown, g_strerror(errno));
+    return 0;
 }
 
 
@@ -610,19 +716,19 @@ fwselNvramTargetOpen(fwselNvramTarget *t, GError **error)
 
     t->fd = openat(t->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (t->fd >= 0)
-        return 0;
+        return fwselNvramTargetLock(t, error);
     if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
         return fwselNvramError(error, FWSEL_ERROR_IO, "cannot create a file in %s: %s",
                                t->dirShown, g_strerror(errno));
 
     for (tries = 0; tries < 100; tries++) {
-        g_autofree char *name = fwselNvramTempName();
+        g_autofree char *name = fwselNvramTempName(t->name);
 
         t->fd = openat(t->dirfd, name,
                        O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR | O_CLOEXEC, 0600);
         if (t->fd >= 0) {
             t->tmpName = g_steal_pointer(&name);
-            return 0;
+            return fwselNvramTargetLock(t, error);
         }
         if (errno != EEXIST)
             break;
@@ -753,7 +859,7 @@ fwselNvramPlaceReplace(fwselNvramTarget *t, unsigned int flags, char **backupPat
         size_t tries;
 
         for (tries = 0; tries < 100; tries++) {
-            g_autofree char *name = fwselNvramTempName();
+            g_autofree char *name = fwselNvramTempName(t->name);
 
             if (fwselNvramTargetLink(t, name) == 0) {
                 t->tmpName = g_steal_pointer(&name);
@@ -876,6 +982,7 @@ fwselNvramCopyUnder(const fwselRoot *root,
         goto cleanup;
     }
 
+    fwselNvramRemoveStale(t.dirfd, name);
     if ((existing = fwselNvramExisting(&t, error)) < 0)
         goto cleanup;
     if (existing && !(flags & FWSEL_NVRAM_REPLACE)) {
@@ -1252,6 +1359,7 @@ fwselNvramCheck(const fwselCatalog *catalog,
 
     if ((dirfd = fwselRootOpenDirStrict(catalog->root, dir, false, error)) < 0)
         return dirfd == -2 ? FWSEL_NVRAM_ABSENT : -1;
+    fwselNvramRemoveStale(dirfd, name);
 
     if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT)
@@ -1317,6 +1425,7 @@ fwselNvramRemove(const fwselCatalog *catalog,
 
     if ((dirfd = fwselRootOpenDirStrict(catalog->root, dir, false, error)) < 0)
         return dirfd == -2 ? FWSEL_NVRAM_ABSENT : -1;
+    fwselNvramRemoveStale(dirfd, name);
 
     if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT)
