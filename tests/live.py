@@ -35,10 +35,15 @@ certs) in db and KEK; `nvram inspect` shows them, `nvram audit` (through
 libvirt) lists every guest of the suite, this one no longer needing
 attention; booted, OVMF still enforces Secure Boot ('Security Violation'),
 and afterwards the firmware's varstore still holds them (virt-fw-vars
-agrees).  A second guest in setup mode (Secure Boot without keys, so the
+agrees).  Then SecureBootEnable is set to 0 (one data byte): the keys stay,
+Secure Boot is off, the UEFI shell runs, and its `dmpstore db` over the
+serial console (a unix socket) must be the db of the file, ending with the
+test certificate.  A second guest in setup mode (Secure Boot without keys, so the
 UEFI shell runs) gets a test KEK and db certificate; over its serial
 console (a unix socket) `dmpstore db` and `dmpstore KEK` in the UEFI shell
-must dump exactly the certificates enrolled.
+must dump exactly the certificates enrolled.  Last, every varstore the
+guests left behind (written by real boots) is read by virt-fw-vars and by
+`nvram inspect`, which must agree.
 
 Needs root, libvirt-daemon-system, qemu-system-x86, ovmf, and for the
 aarch64 cases qemu-system-arm and qemu-efi-aarch64 (scripts/install-deps
@@ -844,44 +849,126 @@ class Suite:
             self.tap.result(p.returncode == 0, "%s: virt-fw-vars reads the booted varstore as "
                             "nvram inspect does" % label, p.stdout + p.stderr)
 
-    def enroll_setup_mode(self):
-        label = "enroll-setup"
+        # The UEFI shell refuses to run under Secure Boot.  With
+        # SecureBootEnable set to 0 (one data byte of the store, patched
+        # here) the firmware keeps PK, KEK and db but does not enforce
+        # them: its shell dumps db, which must be the db the file holds,
+        # the enrolled certificates at its end.
+        obj = self.inspect_json(defined)
+        sbe = [v for v in obj["variables"] if v["name"] == "SecureBootEnable"]
+        dbv = [v for v in obj["variables"] if v["name"] == "db"]
+        name_size = 2 * (len("SecureBootEnable") + 1)
+        with open(varstore, "r+b") as f:
+            f.seek(sbe[0]["offset"] + 60 + name_size)
+            was = f.read(1)
+            f.seek(sbe[0]["offset"] + 60 + name_size)
+            f.write(b"\x00")
+            f.seek(dbv[0]["offset"] + 60 + 2 * (len("db") + 1))
+            want = f.read(dbv[0]["size"])
+        obj = self.inspect_json(defined)
+        self.tap.result(was == b"\x01" and obj["secure-boot"]["SecureBoot-at-boot"] == 0,
+                        "%s: SecureBootEnable patched from 1 to 0: secure boot off at the next "
+                        "boot, keys kept" % label)
+        console = self.socket_console(dom)
+        if console is None:
+            return
+        ok = console.wait(rb"Shell> ", SERIAL_TIMEOUT["x86_64"])
+        self.tap.result(ok, "%s: OVMF reaches the UEFI shell (keys enrolled, Secure Boot "
+                        "disabled)" % label, console.tail())
+        if ok:
+            size, data = self.dmpstore(label, console, "db",
+                                       "d719b2cb-3d3a-4596-a3bc-dad00e67656f")
+            tail = signature_list(der_of(self.cert("fwsel-test-db.pem")))
+            self.tap.result(data == want and size == len(want) and data.endswith(tail),
+                            "%s: UEFI shell 'dmpstore db': %d bytes, the db of the file, "
+                            "ending with the enrolled test certificate" % (label, size or 0),
+                            "file %d bytes, dump %d bytes" % (len(want), len(data)))
+        console.conn.close()
+        virsh("destroy", dom)
+
+    def socket_console(self, dom):
+        """Redefines @dom with its serial port on a unix socket, starts it
+        and connects; None (a failed check) when that does not work"""
         sockdir = os.path.join(self.work, "sock")
         os.makedirs(sockdir, exist_ok=True)
         qemu = pwd.getpwnam(QEMU_USER)
         os.chown(sockdir, qemu.pw_uid, qemu.pw_gid)
-        sock = os.path.join(sockdir, "console.sock")
-        devices = ("    <serial type='unix'>\n"
-                   "      <source mode='bind' path='%s'/>\n"
-                   "    </serial>\n" % sock)
+        sock = os.path.join(sockdir, dom + ".sock")
+        xml = virsh("dumpxml", "--inactive", dom).stdout
+        xml = re.sub(r"<serial type='file'>.*?</serial>",
+                     "<serial type='unix'><source mode='bind' path='%s'/>"
+                     "<target port='0'/></serial>" % sock, xml, flags=re.S)
+        xml = re.sub(r"<console type='file'>.*?</console>", "", xml, flags=re.S)
+        path = os.path.join(self.work, dom + ".socket.xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        virsh("define", path)
+        virsh("start", dom)
+        for _ in range(100):
+            conn = socket.socket(socket.AF_UNIX)
+            try:
+                conn.connect(sock)
+                return SerialConsole(conn)
+            except OSError:
+                conn.close()
+                time.sleep(0.1)
+        self.tap.result(False, "%s: serial console socket %s" % (dom, sock))
+        virsh("destroy", dom, check=False)
+        return None
+
+    def dmpstore(self, label, console, var, guid):
+        """The UEFI shell's dump of @var: (DataSize, bytes).  QEMU's serial
+        port drops a byte it cannot pass on after a few retries (a slow
+        reader on a loaded host), so only lines whose hex bytes, ASCII
+        column and offset agree are taken, and the dump is asked for again
+        until every line came through once (at most 10 times)."""
+        size = None
+        lines = {}
+        for attempt in range(10):
+            text = console.command("dmpstore %s -guid %s" % (var, guid), 60)
+            got_size, got = parse_dmpstore(text)
+            size = size if got_size is None else got_size
+            lines.update(got)
+            if size is not None and all(off in lines for off in range(0, size, 16)):
+                break
+            self.tap.note("%s: dmpstore %s: %d of %s lines intact so far; again" %
+                          (label, var, len(lines), "?" if size is None else (size + 15) // 16))
+        data = b"".join(lines.get(off, b"") for off in range(0, size or 0, 16))
+        return size, data
+
+
+    def compare_booted(self):
+        """Every varstore the suite's guests left behind, written by real
+        boots of OVMF and AAVMF (and by enroll), read by virt-fw-vars and
+        by nvram inspect alike"""
+        if not shutil.which("virt-fw-vars"):
+            self.tap.result(True, "booted varstores vs virt-fw-vars # SKIP virt-fw-vars is "
+                            "not installed (python3-virt-firmware)")
+            return
+        files = sorted(glob.glob(os.path.join(NVRAM_DIR, PREFIX + "*")))
+        compare = os.path.join(os.path.dirname(os.path.abspath(__file__)), "varstore-compare.py")
+        p = run([sys.executable, compare, "--fwsel", self.fwsel, "--data", self.data,
+                 "--only"] + files, check=False)
+        self.tap.result(p.returncode == 0 and files,
+                        "the %d varstores the guests left behind: virt-fw-vars and nvram "
+                        "inspect agree" % len(files), p.stdout + p.stderr)
+
+    def enroll_setup_mode(self):
+        label = "enroll-setup"
         dom, defined, varstore, _ = self.define_plain(
             label, "    <firmware>\n"
                    "      <feature enabled='no' name='enrolled-keys'/>\n"
                    "      <feature enabled='yes' name='secure-boot'/>\n"
-                   "    </firmware>\n", devices)
+                   "    </firmware>\n")
         kek, db = self.cert("fwsel-test-kek.der"), self.cert("fwsel-test-db.pem")
         p = self.fw("nvram", "enroll", defined, "--kek", kek, "--db", db, check=False)
         self.tap.result(p.returncode == 0, "%s: enroll a test KEK and db certificate into %s"
                         % (label, varstore), p.stdout + p.stderr)
         for b in glob.glob(varstore + ".bak-*"):
             os.unlink(b)
-
-        virsh("start", dom)
-        conn = None
-        for _ in range(100):
-            try:
-                conn = socket.socket(socket.AF_UNIX)
-                conn.connect(sock)
-                break
-            except OSError:
-                conn.close()
-                conn = None
-                time.sleep(0.1)
-        if conn is None:
-            self.tap.result(False, "%s: serial console socket %s" % (label, sock))
-            virsh("destroy", dom, check=False)
+        console = self.socket_console(dom)
+        if console is None:
             return
-        console = SerialConsole(conn)
         ok = console.wait(rb"Shell> ", SERIAL_TIMEOUT["x86_64"])
         self.tap.result(ok, "%s: OVMF reaches the UEFI shell (setup mode, Secure Boot off)"
                         % label, console.tail())
@@ -889,21 +976,12 @@ class Suite:
             for var, guid, path in (("db", "d719b2cb-3d3a-4596-a3bc-dad00e67656f", db),
                                     ("KEK", "8be4df61-93ca-11d2-aa0d-00e098032b8c", kek)):
                 want = signature_list(der_of(path))
-                # QEMU's serial port drops a byte it cannot pass on after a
-                # few retries (a slow reader on a loaded host): a dump
-                # shorter than its DataSize is asked for again
-                for attempt in range(3):
-                    text = console.command("dmpstore %s -guid %s" % (var, guid), 60)
-                    size, data = parse_dmpstore(text)
-                    if size is not None and len(data) == size:
-                        break
-                    self.tap.note("%s: dmpstore %s: %d of %s bytes came through; again" %
-                                  (label, var, len(data), size))
+                size, data = self.dmpstore(label, console, var, guid)
                 self.tap.result(data == want and size == len(want),
                                 "%s: UEFI shell 'dmpstore %s': %d bytes, the enrolled "
                                 "certificate's signature list" % (label, var, size or 0),
-                                "" if data == want else text[-1500:])
-        conn.close()
+                                "" if data == want else "dump of %d bytes" % len(data))
+        console.conn.close()
         virsh("destroy", dom)
 
 
@@ -946,14 +1024,21 @@ def clean(text):
 
 
 def parse_dmpstore(text):
-    """DataSize and the hex dump of the variable dmpstore printed"""
+    """DataSize and the intact lines of the hex dump dmpstore printed:
+    {offset: bytes}; a line counts when its 16 bytes (fewer on the last
+    one), its ASCII column and its offset agree"""
     m = re.search(r"DataSize = 0x([0-9A-Fa-f]+)", text)
-    data = bytearray()
+    lines = {}
     for line in text.splitlines():
-        d = re.match(r"\s*([0-9A-F]{8}): ((?:[0-9A-F]{2}[ -]){0,15}[0-9A-F]{2})", line)
-        if d and int(d.group(1), 16) == len(data):
-            data += bytes.fromhex(d.group(2).replace("-", " "))
-    return (int(m.group(1), 16) if m else None), bytes(data)
+        d = re.match(r"\s*([0-9A-F]{8}): ((?:[0-9A-F]{2}[ -]){0,15}[0-9A-F]{2}) +\*(.*)\*\s*$",
+                     line)
+        if not d or int(d.group(1), 16) % 16:
+            continue
+        data = bytes.fromhex(d.group(2).replace("-", " "))
+        shown = "".join(chr(b) if 0x20 <= b < 0x7f else "." for b in data)
+        if shown == d.group(3):
+            lines[int(d.group(1), 16)] = data
+    return (int(m.group(1), 16) if m else None), lines
 
 
 def der_of(path):
@@ -1041,7 +1126,8 @@ def main():
             except Exception as e:
                 tap.result(False, "preserve: ran", str(e))
         if not args.cases or "enroll" in args.cases:
-            for step in (suite.enroll_secure_boot, suite.enroll_setup_mode):
+            for step in (suite.enroll_secure_boot, suite.enroll_setup_mode,
+                         suite.compare_booted):
                 try:
                     step()
                 except Exception as e:

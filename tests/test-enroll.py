@@ -336,6 +336,19 @@ def main():
         rc, out, err = run(fwsel, base + ["nvram", "enroll", bios, "--db", testdb], tmp)
         tap.result(rc == 2 and "has no varstore" in err, "a BIOS domain: refused", err)
 
+    # GnuTLS is opened by the commands that decode certificates only
+    keys = os.path.join(args.data, "hosts", "secure-boot-keys")
+    xml = os.path.join(keys, "etc", "libvirt", "qemu", "new-enrolled.xml")
+    for argv, loads in ((["select", xml], False), (["check"], True),
+                        (["--at", "2026-12-02", "nvram", "audit"], True)):
+        p = subprocess.run([fwsel, "--root", keys, "--no-qemu-probe"] + argv,
+                           capture_output=True, text=True,
+                           env=dict(os.environ, LC_ALL="C", LD_DEBUG="libs"))
+        mapped = "libgnutls" in p.stderr
+        tap.result(mapped == loads, "%s %s GnuTLS" % (argv[-1] if argv[0] != "select" else
+                                                    "select", "loads" if loads else
+                                                    "never loads"))
+
     print("1..%d" % tap.n)
     return 1 if tap.failed else 0
 

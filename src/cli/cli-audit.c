@@ -13,7 +13,9 @@
  */
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <json-c/json.h>
 
 #include "virt-fwsel.h"
@@ -302,10 +304,11 @@ fwselCliAuditOffline(fwselCli *cli)
         return fwselCliAuditReport(cli, catalog, domains);
     if (dirfd < 0)
         return fwselCliFail(err);
-    if (!(dir = fdopendir(fwselStealFD(&dirfd)))) {
+    if (!(dir = fdopendir(dirfd))) {
         fprintf(stderr, "virt-fwsel: %s: %s\n", FWSEL_LIBVIRT_QEMU_DIR, g_strerror(errno));
         return FWSEL_EXIT_USAGE;
     }
+    dirfd = -1;     /* the DIR's now */
     while ((ent = readdir(dir))) {
         if (ent->d_name[0] != '.' && g_str_has_suffix(ent->d_name, ".xml"))
             g_ptr_array_add(names, g_strdup(ent->d_name));

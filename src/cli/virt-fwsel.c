@@ -75,8 +75,8 @@ static const struct {
     { "check", fwselCliCheck, "",
       "host preflight: which firmware each common request would get" },
     { "nvram", fwselCliNvram, "OP DOMAIN.xml",
-      "the domain's varstore; OP is create, reset, check, remove, inspect or enroll; "
-      "nvram audit: every defined domain's Secure Boot keys" },
+      "the domain's varstore (audit: the Secure Boot keys of every defined domain); "
+      "OP is create, reset, check, remove, inspect, enroll or audit" },
     { "argv", fwselCliArgv, "DOMAIN.xml",
       "the firmware arguments of the QEMU command line, one per line" },
     { "preserve", fwselCliPreserve, "EXISTING.xml NEW.xml",
@@ -280,7 +280,7 @@ main(int argc, char **argv)
           "nvram inspect, enroll: this varstore file instead of a domain's", "FILE" },
         { "offline", 0, 0, G_OPTION_ARG_NONE, &cli.offline,
           "nvram audit: read the definitions in /etc/libvirt/qemu, not libvirt "
-          "(implied by --root)", NULL },
+          "(implied by a host root)", NULL },
         { "at", 0, 0, G_OPTION_ARG_STRING, &cli.at,
           "nvram audit, check, explain: certificates expired at this date "
           "(YYYY-MM-DD, default now)", "DATE" },
