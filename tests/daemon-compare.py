@@ -19,7 +19,9 @@ differential.py does) and compared field by field:
   a difference on an input daemon B cannot express: with --express-format
   no (the default), an input whose <loader> or <nvram> carries a format
   attribute (libvirt < 9.2 has none and ignores it, so the input asks it
-  for something else).
+  for something else), and a difference where daemon A selected a build in
+  a flash format daemon B cannot run (--b-formats, default raw: libvirt
+  9.0's QEMU driver uses pflash images as raw).
 
 Prints agree / differ / not comparable counts and every difference; exit
 status 0 when no case differs.
@@ -81,6 +83,9 @@ def main():
     ap.add_argument("--ignore", action="append", default=None,
                     help="a field not to compare (repeatable; default: the format attributes)")
     ap.add_argument("--json", help="write the comparison here")
+    ap.add_argument("--b-formats", default="raw",
+                    help="comma-separated flash formats daemon B can run (default raw): a "
+                         "difference where A selected a build of another format is not comparable")
     ap.add_argument("--express-format", choices=["yes", "no"], default="no",
                     help="whether daemon B knows the format attributes of <loader> and <nvram> "
                          "(no: inputs using them are not comparable)")
@@ -118,7 +123,14 @@ def main():
             row["verdict"] = "differ" if diffs else "agree"
             if diffs:
                 row["diffs"] = diffs
-        if (row["verdict"] == "differ" and args.express_format == "no" and
+        a_formats = sorted({av.get(k) for k in ("loader.format", "nvram.format", "nvram.templateFormat")
+                            if ak == "slice" and av.get(k)} - set(args.b_formats.split(",")))
+        if row["verdict"] == "differ" and a_formats:
+            row["verdict"] = "not comparable"
+            row["reason"] = ("daemon A selected a %s build, which daemon B cannot run "
+                             "(differences: %s)" % ("/".join(a_formats),
+                                                    ", ".join(d["field"] for d in row["diffs"])))
+        elif (row["verdict"] == "differ" and args.express_format == "no" and
                 name in acases and uses_format(adoc, acases[name])):
             row["verdict"] = "not comparable"
             row["reason"] = ("the input gives <loader>/<nvram> a format, which daemon B does not know "
