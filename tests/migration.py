@@ -1,0 +1,766 @@
+#!/usr/bin/env python3
+"""Migration suite: real live and offline migration of UEFI guests between
+two libvirt test hosts on this machine, with fwsel's qemu hook installed on
+both.
+
+Two hosts (tests/testhost.py) run Debian's libvirtd 9.0.0 in private mount
+namespaces, each in a network namespace of its own joined by one veth pair,
+listening on qemu+tcp:// without authentication.  Guests are UEFI q35
+domains under TCG defined with `virt-fwsel define` on the source.
+
+What every case checks (see the README, "Migration between two hosts"):
+
+  loader    the loader (and varstore template) in the destination's live
+            XML: the source's when the layouts are the same, the
+            destination's own files when they differ (the hook mapped it)
+  running   the guest answers on its serial console on the destination
+  variable  a variable written by the guest (no Secure Boot: `setvar` in the
+            UEFI shell over the serial console, read back there by content)
+            is kept after a cold boot on the destination; a Secure Boot
+            guest (Debian's shell refuses to run under enforced Secure
+            Boot) is checked by the varstore's content instead: enrolled
+            keys (`virt-fwsel nvram inspect`), the firmware's monotonic
+            counter MTC going on from the source's value, and OVMF's
+            verdict on the serial console
+
+Cases: same layout (no-SB, enrolled SB; and back), different layout (the
+destination has Fedora-like paths), --persistent --undefinesource,
+--suspend + resume, an aborted migration, offline migration of a shut-off
+guest with the varstore carried, and the variable written while a live
+migration is in flight (an expected failure until fixed; prints the
+evidence).
+
+Everything is torn down by PID (daemons, QEMU, holders), the network
+namespaces and the veth pair are deleted, and the last check asserts that
+nothing of the suite is left.  Root only; exit 77 (skip) elsewhere unless
+FWSEL_LIVE_REQUIRED=1.  Output is TAP.
+"""
+
+import argparse
+import collections
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testhost  # noqa: E402
+from testhost import DaemonSpec, NetNamespace, TestHost  # noqa: E402
+
+PREFIX = "fwsel-mig-"
+NETNS = ("fwsel-mig-a", "fwsel-mig-b")
+LINK = "fwselmig"
+ADDR = ("10.231.77.1", "10.231.77.2")
+NVRAM_DIR = "/var/lib/libvirt/qemu/nvram"
+HOOK_LOG = "/var/log/libvirt/fwsel-hook.log"
+# the guest's own variable: a vendor GUID of this suite
+VAR_GUID = "4b3c0b2e-6f51-4d0e-9a63-2f1d8c5e7a19"
+GLOBAL_GUID = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
+MTC_GUID = "eb704011-1402-11d3-8e77-00a0c969723b"
+BOOT_TIMEOUT = 150          # seconds from start to the shell prompt (TCG)
+MIGRATE_TIMEOUT = 300
+TYPE_DELAY = 0.05           # seconds per character typed into the shell
+
+DOMAIN = """<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os firmware='efi'>
+    <type arch='x86_64' machine='pc-q35-7.2'>hvm</type>
+{firmware}    <boot dev='hd'/>
+  </os>
+  <features>
+    <acpi/>
+  </features>
+  <devices>
+    <serial type='unix'>
+      <source mode='bind' path='/var/lib/libvirt/qemu/{name}.serial'/>
+      <log file='/var/log/libvirt/qemu/{name}.serial.log' append='on'/>
+      <target port='0'/>
+    </serial>
+  </devices>
+</domain>
+"""
+
+NO_SB = ("    <firmware>\n"
+         "      <feature enabled='no' name='secure-boot'/>\n"
+         "    </firmware>\n")
+
+# Fedora's file names for the same OVMF builds (4 MiB, as QEMU migrates the
+# flash contents the code must have the source's size)
+FEDORA_FILES = {
+    "usr/share/edk2/ovmf/OVMF_CODE.fd": "/usr/share/OVMF/OVMF_CODE_4M.fd",
+    "usr/share/edk2/ovmf/OVMF_VARS.fd": "/usr/share/OVMF/OVMF_VARS_4M.fd",
+    "usr/share/edk2/ovmf/OVMF_CODE.secboot.fd": "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd",
+    "usr/share/edk2/ovmf/OVMF_VARS.secboot.fd": "/usr/share/OVMF/OVMF_VARS_4M.ms.fd",
+}
+FEDORA_DESCRIPTORS = ("30-edk2-ovmf-x64-sb-enrolled.json", "40-edk2-ovmf-x64-sb.json",
+                      "50-edk2-ovmf-x64-nosb.json")
+
+
+# ---------------------------------------------------------------------------
+# TAP
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def result(self, ok, what, detail="", todo=None):
+        self.n += 1
+        if not ok and not todo:
+            self.failed += 1
+        line = "%s %d - %s" % ("ok" if ok else "not ok", self.n, what)
+        if todo:
+            line += " # TODO " + todo
+        print(line, flush=True)
+        self.note(detail)
+        return ok
+
+    def note(self, text):
+        for line in str(text or "").splitlines():
+            if line.strip():
+                print("# " + line, flush=True)
+
+
+class CaseFailed(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------
+# hosts
+
+class MigHost(TestHost):
+    """A test host with fwsel's qemu hook installed before the daemon starts
+    (libvirt looks for hook scripts only when it starts)."""
+
+    def __init__(self, *args, hook=None, fwsel=None, **kw):
+        super().__init__(*args, **kw)
+        self.hook = hook
+        self.fwsel = fwsel
+        self.layout_mounts = []
+
+    def _write_configs(self):
+        super()._write_configs()
+        hooks = os.path.join(self.conf_dir, "hooks")
+        os.makedirs(os.path.join(hooks, "qemu.d"), exist_ok=True)
+        shutil.copy(self.hook, os.path.join(hooks, "qemu.d", "50-fwsel"))
+        os.chmod(os.path.join(hooks, "qemu.d", "50-fwsel"), 0o755)
+        with open(os.path.join(hooks, "fwsel.conf"), "w") as f:
+            f.write("# written by tests/migration.py\n"
+                    "VIRT_FWSEL=%s\nFWSEL_HOOK_LOG=%s\n" % (self.fwsel, HOOK_LOG))
+
+    def outside(self, path):
+        """PATH as seen inside the host, from outside (private dirs only)"""
+        for target, _ in self.spec.state_dirs():
+            if path.startswith(target + "/"):
+                return os.path.join(self.private_dir(target), path[len(target) + 1:])
+        raise ValueError("%s is not in a private directory of %s" % (path, self.name))
+
+    def hook_log(self):
+        try:
+            with open(self.outside(HOOK_LOG), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def fw(self, *args, check=True):
+        return self.run([self.fwsel] + list(args), check=check, timeout=120)
+
+    def show_layout(self, tree, hide):
+        """Make host tree TREE's /usr/share/edk2 and descriptors what this
+        host has, and hide the directories HIDE (Debian's OVMF paths)."""
+        s = ""
+        s += "mount -n -t overlay overlay -o lowerdir=%s:/usr/share /usr/share\n" % (
+            os.path.join(tree, "usr/share"))
+        mounts = ["/usr/share"]
+        s += "mount -n --bind %s /usr/share/qemu/firmware\n" % os.path.join(
+            tree, "usr/share/qemu/firmware")
+        mounts.append("/usr/share/qemu/firmware")
+        for d in hide:
+            s += "mount -n --bind %s %s\n" % (self.hpath("empty"), d)
+            mounts.append(d)
+        self.sh(s)
+        self.layout_mounts = mounts
+
+    def restore_layout(self):
+        for m in reversed(self.layout_mounts):
+            self.sh("umount -n %s" % m, check=False)
+        self.layout_mounts = []
+
+
+class Lab:
+    """Two hosts, A and B, joined by a veth pair."""
+
+    def __init__(self, args, tap, work):
+        self.args = args
+        self.tap = tap
+        self.work = work
+        self.netns = []
+        self.hosts = []
+        self.timings = collections.OrderedDict()
+
+    def start(self):
+        t = time.time()
+        spec = DaemonSpec.parse("debian-9.0")
+        for name in NETNS:
+            ns = NetNamespace(name)
+            self.netns.append(ns)
+            ns.create()
+        NetNamespace.link(self.netns[0], ADDR[0] + "/24", self.netns[1], ADDR[1] + "/24", name=LINK)
+        for i, label in enumerate(("a", "b")):
+            h = MigHost(PREFIX + label, spec, workdir=self.args.workdir, netns=self.netns[i],
+                        listen_address=ADDR[i], hostname=PREFIX + label,
+                        hook=self.args.hook, fwsel=self.args.fwsel)
+            self.hosts.append(h)
+            h.start()
+            # the first host probes QEMU once (about 30 s on a fresh machine);
+            # the second reads the shared capabilities cache
+            h.warm_up()
+            self.timings["host %s capabilities" % label] = h.timings["capabilities"]
+        self.timings["hosts up"] = time.time() - t
+        return self.hosts
+
+    def stop(self):
+        for h in reversed(self.hosts):
+            try:
+                h.stop()
+            except Exception as e:
+                self.tap.note("stopping %s: %s" % (h.name, e))
+        for ns in reversed(self.netns):
+            ns.delete()
+
+
+# ---------------------------------------------------------------------------
+# the serial console
+
+class Console:
+    """The guest's serial port on one host: a unix socket QEMU listens on
+    (written to, and drained while connected) and the serial log libvirt
+    appends to (read to find the boot prompt)."""
+
+    def __init__(self, host, dom):
+        self.host = host
+        self.dom = dom
+        self.sock_path = host.outside("/var/lib/libvirt/qemu/%s.serial" % dom)
+        self.log_path = host.outside("/var/log/libvirt/qemu/%s.serial.log" % dom)
+        self.sock = None
+        self.buf = b""
+        self.lock = threading.Lock()
+        self.thread = None
+
+    def log_mark(self):
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_text(self, mark=0):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(mark)
+                return clean(f.read())
+        except OSError:
+            return ""
+
+    def wait_log(self, pattern, mark, timeout=BOOT_TIMEOUT):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            text = self.log_text(mark)
+            if re.search(pattern, text):
+                return text
+            time.sleep(0.25)
+        raise CaseFailed("%s on %s: %r not on the serial console after %d s; tail:\n%s" % (
+            self.dom, self.host.name, pattern, timeout, tail(self.log_text(mark))))
+
+    def connect(self):
+        if self.sock is not None:
+            return
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.sock_path)
+        self.sock = s
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self):
+        s = self.sock
+        while True:
+            try:
+                data = s.recv(65536)
+            except OSError:
+                break
+            if not data:
+                break
+            with self.lock:
+                self.buf += data
+
+    def close(self):
+        if self.sock is not None:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.sock.close()
+            self.sock = None
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+            self.thread = None
+
+    def text_since(self, mark):
+        with self.lock:
+            return clean(self.buf[mark:])
+
+    def command(self, line, expect, timeout=60):
+        """Type LINE into the UEFI shell; wait for EXPECT (a regular
+        expression) in what follows; returns that text."""
+        self.connect()
+        with self.lock:
+            mark = len(self.buf)
+        for ch in line + "\r":
+            self.sock.sendall(ch.encode())
+            time.sleep(TYPE_DELAY)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            text = self.text_since(mark)
+            if re.search(expect, text):
+                return text
+            time.sleep(0.1)
+        raise CaseFailed("%s on %s: typed %r, no %r within %d s; got:\n%s" % (
+            self.dom, self.host.name, line, expect, timeout, tail(self.text_since(mark))))
+
+
+def clean(data):
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return re.sub(r"\x1b\[[0-9;=?]*[A-Za-z]", "", text).replace("\r", "")
+
+
+def tail(text, n=8):
+    return "\n".join([l for l in text.splitlines() if l.strip()][-n:])
+
+
+# ---------------------------------------------------------------------------
+# guests
+
+class Guest:
+    """One UEFI guest.  KIND: 'no-sb' (the UEFI shell runs) or 'sb'
+    (enrolled keys, Secure Boot enforced)."""
+
+    def __init__(self, suite, label, kind):
+        self.suite = suite
+        self.name = PREFIX + label
+        self.kind = kind
+        self.host = None              # where it runs or is defined
+        self.consoles = {}
+        self.token = None             # the value last written
+        self.mtc = None
+
+    @property
+    def marker(self):
+        return "Shell> " if self.kind == "no-sb" else "Security Violation"
+
+    def xml(self):
+        return DOMAIN.format(name=self.name, firmware=NO_SB if self.kind == "no-sb" else "")
+
+    def console(self, host=None):
+        host = host or self.host
+        c = self.consoles.get(host.name)
+        if c is None:
+            c = self.consoles[host.name] = Console(host, self.name)
+        return c
+
+    def define(self, host):
+        path = os.path.join(self.suite.work, self.name + ".xml")
+        with open(path, "w") as f:
+            f.write(self.xml())
+        out = host.fw("define", path)
+        self.host = host
+        return out.stdout
+
+    def live_xml(self, host=None, inactive=False):
+        host = host or self.host
+        args = ["dumpxml"] + (["--inactive"] if inactive else []) + [self.name]
+        return host.virsh(*args, check=True).stdout
+
+    def firmware(self, host=None, inactive=False):
+        xml = self.live_xml(host, inactive)
+        loader = re.search(r"<loader[^>]*>([^<]*)</loader>", xml)
+        nvram = re.search(r"<nvram([^>]*)>([^<]*)</nvram>", xml)
+        tmpl = re.search(r"template='([^']*)'", nvram.group(1)) if nvram else None
+        return {"loader": loader.group(1) if loader else None,
+                "nvram": nvram.group(2) if nvram else None,
+                "template": tmpl.group(1) if tmpl else None}
+
+    def varstore_outside(self, host=None):
+        host = host or self.host
+        return host.outside(os.path.join(NVRAM_DIR, self.name + "_VARS.fd"))
+
+    def boot(self, host=None, timeout=BOOT_TIMEOUT):
+        """Start (cold boot) and wait for the firmware's marker"""
+        host = host or self.host
+        c = self.console(host)
+        c.close()
+        mark = c.log_mark()
+        t = time.time()
+        host.virsh("start", self.name, check=True)
+        self.host = host
+        c.wait_log(re.escape(self.marker), mark, timeout)
+        return time.time() - t
+
+    def destroy(self, host=None):
+        host = host or self.host
+        self.console(host).close()
+        host.virsh("destroy", self.name, check=False)
+
+    def running_on(self, host):
+        st = host.virsh("domstate", self.name, check=False).stdout.strip()
+        return st
+
+    # ---- the guest's own variable (no-SB guests: the UEFI shell)
+    def write_var(self, varname):
+        """setvar in the shell, with a value nobody could have guessed"""
+        self.token = uuid.uuid4().hex[:16]
+        c = self.console()
+        c.command("setvar %s -guid %s -nv -bs -rt =%s" % (varname, VAR_GUID, self.token),
+                  r"Shell> ")
+        return self.token
+
+    def read_var(self, varname, host=None):
+        """The variable's bytes as the shell prints them (hex string), or
+        None when the shell says it does not exist"""
+        c = self.console(host)
+        out = c.command("setvar %s -guid %s" % (varname, VAR_GUID), r"Shell> $|Shell> \S*$")
+        if os.environ.get("FWSEL_MIG_DEBUG"):
+            sys.stderr.write("setvar output: %r\n" % out)
+        return parse_setvar(out, varname)
+
+    def echo(self, host=None):
+        """Does the shell answer?  A fresh word echoed back."""
+        word = "alive" + uuid.uuid4().hex[:8]
+        c = self.console(host)
+        out = c.command("echo %s" % word, r"\n%s\s*\n" % word, timeout=30)
+        return word in out
+
+    # ---- Secure Boot guests: the varstore's content
+    def sb_state(self, host=None):
+        """Keys (inspect), SecureBoot and the monotonic counter of the
+        file on HOST"""
+        host = host or self.host
+        path = os.path.join(NVRAM_DIR, self.name + "_VARS.fd")
+        ins = host.fw("nvram", "inspect", "--json", "--file", path, check=False)
+        if ins.returncode != 0:
+            return {"error": ins.stderr.strip()}
+        d = json.loads(ins.stdout)
+        keys = {k: sorted(e.get("sha256", "") for lst in _lists(d.get(k)) for e in lst)
+                for k in ("PK", "KEK", "db")}
+        return {"summary": d.get("summary"), "keys": keys,
+                "mtc": read_mtc(self.varstore_outside(host))}
+
+
+def _lists(section):
+    """X.509 entries of an inspect --json key section, whatever its shape"""
+    if not section:
+        return []
+    out = []
+
+    def walk(x):
+        if isinstance(x, dict):
+            if "sha256" in x and "subject" in x:
+                out.append(x)
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+    walk(section)
+    return [out]
+
+
+def parse_setvar(text, varname):
+    """The data bytes of `setvar NAME -guid G` output, as a hex string"""
+    if re.search(r"not found|Unable to", text, re.I):
+        return None
+    m = re.search(r"%s\s*-\s*(?:[0-9A-Fa-f]+)\s+Bytes?\s*\n(.*?)Shell>" % re.escape(varname),
+                  text, re.S)
+    if not m:
+        m = re.search(r"Bytes?\s*\n(.*?)Shell>", text, re.S)
+    if not m:
+        return "?" + text.strip()[-200:]
+    data = ""
+    for line in m.group(1).splitlines():
+        line = re.sub(r"^\s*[0-9A-Fa-f]{8}:", "", line)
+        for tok in line.split():
+            if not re.fullmatch(r"[0-9A-Fa-f]{2}", tok):
+                break
+            data += tok
+    return data.lower()
+
+
+def read_file_var(path, varname, guid):
+    """The data of variable VARNAME (vendor GUID) in a raw edk2 varstore
+    file, its newest valid copy (bytes), or None when the file has none"""
+    import struct
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    name = varname.encode("utf-16-le") + b"\0\0"
+    guid = uuid.UUID(guid).bytes_le
+    value = None
+    pos = data.find(b"\xaa\x55")
+    while pos >= 0:
+        # authenticated variable header: StartId, State, Reserved,
+        # Attributes, MonotonicCount, TimeStamp (16), PubKeyIndex,
+        # NameSize, DataSize, VendorGuid, then name and data
+        if pos + 60 <= len(data):
+            state = data[pos + 2]
+            nsize, dsize = struct.unpack_from("<II", data, pos + 36)
+            if (state == 0x3f and data[pos + 44:pos + 60] == guid and
+                    data[pos + 60:pos + 60 + nsize] == name):
+                value = data[pos + 60 + nsize:pos + 60 + nsize + dsize]
+        pos = data.find(b"\xaa\x55", pos + 2)
+    return value
+
+
+def read_mtc(path):
+    """The firmware's MonotonicCounter (MTC) in a varstore file, or None"""
+    v = read_file_var(path, "MTC", MTC_GUID)
+    return int.from_bytes(v, "little") if v and len(v) == 4 else None
+
+
+# ---------------------------------------------------------------------------
+# the cases
+
+Row = collections.namedtuple("Row", "case loader_before loader_after kept seconds")
+
+
+class Suite:
+    def __init__(self, args, tap, lab, work):
+        self.args = args
+        self.tap = tap
+        self.lab = lab
+        self.a, self.b = lab.hosts
+        self.work = work
+        self.rows = []
+        self.guests = []
+
+    def guest(self, label, kind):
+        g = Guest(self, label, kind)
+        self.guests.append(g)
+        return g
+
+    def migrate(self, g, src, dst, *flags, check=True, timeout=MIGRATE_TIMEOUT):
+        """virsh migrate, run in the source's network namespace (the client
+        talks to both daemons over TCP)"""
+        t = time.time()
+        g.console(src).close()
+        p = src.run([src.spec.virsh, "-q", "-c", src.tcp_uri, "migrate"] + list(flags) +
+                    [g.name, dst.tcp_uri], timeout=timeout)
+        took = time.time() - t
+        if check and p.returncode != 0:
+            raise CaseFailed("migrate %s %s -> %s failed: %s\nhook log (%s):\n%s" % (
+                " ".join(flags), src.name, dst.name, (p.stderr or p.stdout).strip(), dst.name,
+                tail(dst.hook_log(), 12)))
+        if p.returncode == 0:
+            g.host = dst
+        return p, took
+
+    def row(self, case, before, after, kept, t0):
+        self.rows.append(Row(case, before, after, kept, time.time() - t0))
+
+    # ---- shared checks
+    def check_loader(self, case, g, host, want, what):
+        fw = g.firmware(host)
+        ok = fw["loader"] == want["loader"] and fw["template"] == want["template"]
+        self.tap.result(ok, "%s: %s: loader %s, template %s" % (case, what, fw["loader"],
+                                                                 fw["template"]),
+                        "" if ok else "expected loader %s, template %s" % (
+                            want["loader"], want["template"]))
+        return fw
+
+    def check_running(self, case, g, host):
+        st = g.running_on(host)
+        alive = st == "running" and g.kind == "no-sb" and g.echo(host)
+        if g.kind != "no-sb":
+            # no shell: the firmware's boot manager waits for a key; it
+            # answers one by drawing its menu
+            alive = st == "running" and self.sb_answers(g, host)
+        self.tap.result(alive, "%s: guest runs on %s and answers on its serial console"
+                        % (case, host.name), "state: %s" % st)
+        return alive
+
+    def sb_answers(self, g, host):
+        c = g.console(host)
+        c.connect()
+        with c.lock:
+            mark = len(c.buf)
+        c.sock.sendall(b"\r")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if len(c.text_since(mark).strip()) > 0:
+                return True
+            time.sleep(0.2)
+        return False
+
+    def check_var(self, case, g, host, what, varname):
+        have = g.read_var(varname, host)
+        ok = have == g.token
+        self.tap.result(ok, "%s: %s: %s reads back %s" % (case, what, varname, have),
+                        "" if ok else "written %s" % g.token)
+        return ok
+
+    # ---- a: same layout
+    def case_same_layout_nosb(self):
+        case = "a same layout, no SB"
+        t0 = time.time()
+        g = self.guest("nosb", "no-sb")
+        g.define(self.a)
+        before = g.firmware(self.a, inactive=True)
+        g.boot(self.a)
+        g.write_var("FwselA")
+        self.check_var(case, g, self.a, "on the source", "FwselA")
+        _, took = self.migrate(g, self.a, self.b, "--live", "--persistent")
+        self.tap.note("%s: live migration A -> B: %.1f s" % (case, took))
+        self.check_loader(case, g, self.b, before, "on B after migrating")
+        self.check_running(case, g, self.b)
+        self.check_var(case, g, self.b, "on B, from the migrated memory", "FwselA")
+        g.write_var("FwselB")
+        g.destroy(self.b)
+        g.boot(self.b)
+        kept = self.check_var(case, g, self.b, "on B after a cold boot there", "FwselB")
+        after = self.check_loader(case, g, self.b, before, "on B after the cold boot")
+        # back to A, whose file is stale (it lacks FwselB)
+        _, took = self.migrate(g, self.b, self.a, "--live", "--persistent")
+        self.tap.note("%s: live migration B -> A: %.1f s" % (case, took))
+        self.check_running(case, g, self.a)
+        g.destroy(self.a)
+        g.boot(self.a)
+        kept = self.check_var(case, g, self.a, "on A after migrating back and a cold boot "
+                              "(the stale file was replaced)", "FwselB") and kept
+        self.row(case, before["loader"], after["loader"], kept, t0)
+        return g
+
+
+# ---------------------------------------------------------------------------
+
+def leftovers():
+    """What of this suite is still there: network namespaces, links,
+    processes in its hosts' mount namespaces, test-host directories"""
+    found = []
+    ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    found += ["netns " + l.split()[0] for l in ns.splitlines() if l.startswith(PREFIX)]
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    found += ["link " + l.split(":")[1].strip() for l in links.splitlines() if LINK in l]
+    with open("/proc/self/mountinfo") as f:
+        found += ["mount " + l.split()[4] for l in f if PREFIX in l or "/netns/" + PREFIX in l]
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if PREFIX in cmd and int(pid) != os.getpid():
+            found.append("process %s: %s" % (pid, cmd[:120]))
+    return found
+
+
+def prerequisites():
+    missing = []
+    if os.geteuid() != 0:
+        missing.append("root")
+    for tool in ("virsh", "libvirtd", "virtlogd", "qemu-system-x86_64", "ip", "nsenter",
+                 "unshare"):
+        if not shutil.which(tool):
+            missing.append(tool)
+    for f in ("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.ms.fd",
+              "/usr/share/qemu/firmware/60-edk2-x86_64.json"):
+        if not os.path.exists(f):
+            missing.append(f)
+    return missing
+
+
+CASES = collections.OrderedDict()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fwsel", required=True)
+    ap.add_argument("--hook", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--workdir", default=testhost.DEFAULT_WORKDIR)
+    ap.add_argument("cases", nargs="*", help="run only these cases (%s)" % ", ".join(CASES))
+    args = ap.parse_args()
+    args.fwsel = os.path.abspath(args.fwsel)
+    args.hook = os.path.abspath(args.hook)
+    args.data = os.path.abspath(args.data)
+
+    missing = prerequisites()
+    if missing:
+        msg = "migration suite needs: %s (scripts/install-deps --live, run as root)" % (
+            ", ".join(missing))
+        if os.environ.get("FWSEL_LIVE_REQUIRED") == "1":
+            print("1..1\nnot ok 1 - prerequisites\n# " + msg)
+            return 1
+        print("1..0 # SKIP " + msg)
+        return 77
+
+    testhost.install_signal_handlers()
+    tap = Tap()
+    work = tempfile.mkdtemp(prefix=PREFIX)
+    os.chmod(work, 0o755)
+    started = time.time()
+    lab = Lab(args, tap, work)
+    suite = None
+    try:
+        lab.start()
+        tap.note("two hosts up in %.1f s (capabilities: A %.1f s, B %.1f s)" % (
+            lab.timings["hosts up"], lab.timings["host a capabilities"],
+            lab.timings["host b capabilities"]))
+        suite = Suite(args, tap, lab, work)
+        for name, fn in CASES.items():
+            if args.cases and name not in args.cases:
+                continue
+            try:
+                fn(suite)
+            except CaseFailed as e:
+                tap.result(False, "%s: ran" % name, str(e))
+            except Exception as e:
+                tap.result(False, "%s: ran" % name, "%s: %s" % (type(e).__name__, e))
+        if suite.rows:
+            tap.note("results:")
+            tap.note("%-34s %-42s %-42s %-5s %6s" % ("case", "loader before", "loader after",
+                                                     "kept", "time"))
+            for r in suite.rows:
+                tap.note("%-34s %-42s %-42s %-5s %5.0f s" % (r.case, r.loader_before,
+                                                             r.loader_after, r.kept,
+                                                             r.seconds))
+    finally:
+        if suite:
+            for g in suite.guests:
+                for c in g.consoles.values():
+                    c.close()
+        lab.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    left = leftovers()
+    tap.result(not left, "nothing left behind (namespaces, links, mounts, processes)",
+               "\n".join(left))
+    tap.note("migration suite: %d checks, %d failed, %.0f s" % (tap.n, tap.failed,
+                                                              time.time() - started))
+    print("1..%d" % tap.n)
+    return 1 if tap.failed else 0
+
+
+CASES["same-layout"] = Suite.case_same_layout_nosb
+
+if __name__ == "__main__":
+    sys.exit(main())
