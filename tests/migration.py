@@ -647,6 +647,59 @@ class Suite:
         self.row(case, before["loader"], after["loader"], kept, t0)
         return g
 
+    def check_sb(self, case, g, host, what, want_keys, want_mtc):
+        """An enrolled Secure Boot guest's varstore on HOST: the same keys,
+        Secure Boot on, the monotonic counter at WANT_MTC"""
+        st = g.sb_state(host)
+        problems = []
+        if st.get("error"):
+            problems.append(st["error"])
+        else:
+            if st["keys"] != want_keys:
+                problems.append("keys differ: %s, expected %s" % (st["keys"], want_keys))
+            if "secure boot on" not in (st["summary"] or ""):
+                problems.append("summary: %s" % st["summary"])
+            if st["mtc"] != want_mtc:
+                problems.append("MTC %s, expected %s" % (st["mtc"], want_mtc))
+        ok = not problems
+        self.tap.result(ok, "%s: %s: enrolled keys kept (PK, KEK, db), Secure Boot on, "
+                        "MTC %s" % (case, what, st.get("mtc")), "\n".join(problems))
+        return ok
+
+    def case_same_layout_sb(self):
+        case = "a same layout, enrolled SB"
+        t0 = time.time()
+        g = self.guest("sb", "sb")
+        g.define(self.a)
+        before = g.firmware(self.a, inactive=True)
+        g.boot(self.a)
+        src = g.sb_state(self.a)
+        keys, mtc = src.get("keys"), src.get("mtc")
+        ok = self.tap.result(bool(keys and keys.get("PK") and mtc),
+                             "%s: on the source: keys enrolled, MTC %s" % (case, mtc),
+                             json.dumps(src))
+        if not ok:
+            raise CaseFailed("no enrolled keys or MTC on the source")
+        _, took = self.migrate(g, self.a, self.b, "--live", "--persistent")
+        self.tap.note("%s: live migration A -> B: %.1f s" % (case, took))
+        self.check_loader(case, g, self.b, before, "on B after migrating")
+        self.check_running(case, g, self.b)
+        g.destroy(self.b)
+        g.boot(self.b)
+        kept = self.check_sb(case, g, self.b, "on B after a cold boot there "
+                             "(OVMF: Security Violation)", keys, mtc + 1)
+        after = self.check_loader(case, g, self.b, before, "on B after the cold boot")
+        _, took = self.migrate(g, self.b, self.a, "--live", "--persistent")
+        self.tap.note("%s: live migration B -> A: %.1f s" % (case, took))
+        self.check_running(case, g, self.a)
+        g.destroy(self.a)
+        g.boot(self.a)
+        kept = self.check_sb(case, g, self.a, "on A after migrating back and a cold boot "
+                             "(the stale file was replaced)", keys, mtc + 2) and kept
+        g.destroy(self.a)
+        self.row(case, before["loader"], after["loader"], kept, t0)
+        return g
+
 
 # ---------------------------------------------------------------------------
 
@@ -761,6 +814,7 @@ def main():
 
 
 CASES["same-layout"] = Suite.case_same_layout_nosb
+CASES["same-layout-sb"] = Suite.case_same_layout_sb
 
 if __name__ == "__main__":
     sys.exit(main())
