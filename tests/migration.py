@@ -89,6 +89,13 @@ DOMAIN = """<domain type='qemu'>
 </domain>
 """
 
+# an enrolled Secure Boot guest whose definition says so: a host with
+# another layout can then tell which of its builds has the same role
+SB_ENROLLED = ("    <firmware>\n"
+               "      <feature enabled='yes' name='secure-boot'/>\n"
+               "      <feature enabled='yes' name='enrolled-keys'/>\n"
+               "    </firmware>\n")
+
 NO_SB = ("    <firmware>\n"
          "      <feature enabled='no' name='secure-boot'/>\n"
          "    </firmware>\n")
@@ -352,21 +359,25 @@ class Guest:
     """One UEFI guest.  KIND: 'no-sb' (the UEFI shell runs) or 'sb'
     (enrolled keys, Secure Boot enforced)."""
 
-    def __init__(self, suite, label, kind):
+    def __init__(self, suite, label, kind, features=None):
         self.suite = suite
+        self.features = features
         self.name = PREFIX + label
         self.kind = kind
         self.host = None              # where it runs or is defined
         self.consoles = {}
         self.token = None             # the value last written
         self.mtc = None
+        self.keys = None
 
     @property
     def marker(self):
         return "Shell> " if self.kind == "no-sb" else "Security Violation"
 
     def xml(self):
-        return DOMAIN.format(name=self.name, firmware=NO_SB if self.kind == "no-sb" else "")
+        if self.features is None:
+            self.features = NO_SB if self.kind == "no-sb" else ""
+        return DOMAIN.format(name=self.name, firmware=self.features)
 
     def console(self, host=None):
         host = host or self.host
@@ -551,8 +562,8 @@ class Suite:
         self.rows = []
         self.guests = []
 
-    def guest(self, label, kind):
-        g = Guest(self, label, kind)
+    def guest(self, label, kind, features=None):
+        g = Guest(self, label, kind, features)
         self.guests.append(g)
         return g
 
@@ -616,37 +627,6 @@ class Suite:
                         "" if ok else "written %s" % g.token)
         return ok
 
-    # ---- a: same layout
-    def case_same_layout_nosb(self):
-        case = "a same layout, no SB"
-        t0 = time.time()
-        g = self.guest("nosb", "no-sb")
-        g.define(self.a)
-        before = g.firmware(self.a, inactive=True)
-        g.boot(self.a)
-        g.write_var("FwselA")
-        self.check_var(case, g, self.a, "on the source", "FwselA")
-        _, took = self.migrate(g, self.a, self.b, "--live", "--persistent")
-        self.tap.note("%s: live migration A -> B: %.1f s" % (case, took))
-        self.check_loader(case, g, self.b, before, "on B after migrating")
-        self.check_running(case, g, self.b)
-        self.check_var(case, g, self.b, "on B, from the migrated memory", "FwselA")
-        g.write_var("FwselB")
-        g.destroy(self.b)
-        g.boot(self.b)
-        kept = self.check_var(case, g, self.b, "on B after a cold boot there", "FwselB")
-        after = self.check_loader(case, g, self.b, before, "on B after the cold boot")
-        # back to A, whose file is stale (it lacks FwselB)
-        _, took = self.migrate(g, self.b, self.a, "--live", "--persistent")
-        self.tap.note("%s: live migration B -> A: %.1f s" % (case, took))
-        self.check_running(case, g, self.a)
-        g.destroy(self.a)
-        g.boot(self.a)
-        kept = self.check_var(case, g, self.a, "on A after migrating back and a cold boot "
-                              "(the stale file was replaced)", "FwselB") and kept
-        self.row(case, before["loader"], after["loader"], kept, t0)
-        return g
-
     def check_sb(self, case, g, host, what, want_keys, want_mtc):
         """An enrolled Secure Boot guest's varstore on HOST: the same keys,
         Secure Boot on, the monotonic counter at WANT_MTC"""
@@ -666,39 +646,180 @@ class Suite:
                         "MTC %s" % (case, what, st.get("mtc")), "\n".join(problems))
         return ok
 
-    def case_same_layout_sb(self):
-        case = "a same layout, enrolled SB"
+    def pflash_files(self, g, host):
+        """The pflash files of the QEMU that HOST started last for G (its
+        command line in the domain log)"""
+        path = host.outside("/var/log/libvirt/qemu/%s.log" % g.name)
+        try:
+            with open(path, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            return None
+        last = text.rfind("LC_ALL=C")
+        found = re.findall(r'"driver":"file","filename":"([^"]+)","node-name":"libvirt-pflash(\d)',
+                           text[last:])
+        return {"pflash%s" % n: fn for fn, n in found}
+
+    def check_qemu_files(self, case, g, host, want, what):
+        files = self.pflash_files(g, host) or {}
+        ok = files.get("pflash0") == want["loader"] and files.get("pflash1") == want["nvram"]
+        self.tap.result(ok, "%s: %s: QEMU opened %s and %s" % (
+            case, what, files.get("pflash0"), files.get("pflash1")),
+            "" if ok else "expected %s and %s" % (want["loader"], want["nvram"]))
+
+    def pin_persistent(self, case, g, host, want):
+        """libvirt applies the hook's definition to the running domain
+        only; with --persistent the persistent definition is the source's.
+        `virt-fwsel redefine` on the destination pins the firmware the
+        domain runs with into it."""
+        inactive = g.firmware(host, inactive=True)
+        if inactive["loader"] != want["loader"]:
+            self.tap.note("%s: persistent definition on %s after the migration names the "
+                          "source's loader %s (the hook changes the running definition only)"
+                          % (case, host.name, inactive["loader"]))
+        out = host.fw("redefine", g.name, check=False)
+        inactive = g.firmware(host, inactive=True)
+        ok = out.returncode == 0 and inactive["loader"] == want["loader"] and \
+            inactive["template"] == want["template"]
+        self.tap.result(ok, "%s: virt-fwsel redefine on %s pins %s, template %s" % (
+            case, host.name, inactive["loader"], inactive["template"]),
+            "" if ok else out.stdout + out.stderr)
+
+    def remember(self, case, g, host):
+        """Before migrating: what the guest has written (no SB: a variable
+        set in the shell; SB: the keys and counter in the file)"""
+        if g.kind == "no-sb":
+            g.write_var("FwselA")
+            return self.check_var(case, g, host, "on the source", "FwselA")
+        st = g.sb_state(host)
+        g.keys, g.mtc = st.get("keys"), st.get("mtc")
+        return self.tap.result(bool(g.keys and g.keys.get("PK") and g.mtc),
+                               "%s: on the source: keys enrolled, MTC %s" % (case, g.mtc),
+                               json.dumps(st))
+
+    def after_migration(self, case, g, host):
+        """On the destination, before any cold boot: the guest still has
+        what it wrote (memory), and writes something new there"""
+        if g.kind == "no-sb":
+            self.check_var(case, g, host, "on %s, from the migrated memory" % host.name,
+                           "FwselA")
+            g.write_var("FwselB")
+
+    def after_cold_boot(self, case, g, host, what):
+        """After a cold boot on HOST: what was written is in its file"""
+        if g.kind == "no-sb":
+            return self.check_var(case, g, host, what, "FwselB")
+        g.mtc += 1
+        return self.check_sb(case, g, host, what + " (OVMF: Security Violation)", g.keys, g.mtc)
+
+    def roundtrip(self, case, g, want_b=None, want_a=None):
+        """A -> B live, cold boot on B, B -> A live, cold boot on A.  WANT_B
+        and WANT_A: the firmware expected on each side (default: the
+        definition's on A)."""
         t0 = time.time()
-        g = self.guest("sb", "sb")
+        before = g.firmware(self.a, inactive=True)
+        want_b = want_b or before
+        want_a = want_a or before
+        g.boot(self.a)
+        if not self.remember(case, g, self.a):
+            raise CaseFailed("nothing to compare")
+        _, took = self.migrate(g, self.a, self.b, "--live", "--persistent")
+        self.tap.note("%s: live migration A -> B: %.1f s" % (case, took))
+        self.check_loader(case, g, self.b, want_b, "on B after migrating")
+        self.pin_persistent(case, g, self.b, want_b)
+        self.check_running(case, g, self.b)
+        self.after_migration(case, g, self.b)
+        g.destroy(self.b)
+        g.boot(self.b)
+        kept = self.after_cold_boot(case, g, self.b, "on B after a cold boot there")
+        after = self.check_loader(case, g, self.b, want_b, "on B after the cold boot")
+        self.check_qemu_files(case, g, self.b, want_b, "the cold boot on B")
+        _, took = self.migrate(g, self.b, self.a, "--live", "--persistent")
+        self.tap.note("%s: live migration B -> A: %.1f s" % (case, took))
+        self.check_loader(case, g, self.a, want_a, "on A after migrating back")
+        self.pin_persistent(case, g, self.a, want_a)
+        self.check_running(case, g, self.a)
+        if g.kind == "no-sb":
+            self.check_var(case, g, self.a, "on A, from the migrated memory", "FwselB")
+        g.destroy(self.a)
+        g.boot(self.a)
+        kept = self.after_cold_boot(case, g, self.a, "on A after migrating back and a cold "
+                                    "boot (the stale file was replaced)") and kept
+        g.destroy(self.a)
+        self.row(case, before["loader"], after["loader"], kept, t0)
+
+    # ---- a: same layout
+    def case_same_layout(self):
+        for kind in ("no-sb", "sb"):
+            g = self.guest("a-" + kind, kind)
+            g.define(self.a)
+            self.roundtrip("a same layout, %s" % kind, g)
+
+    # ---- b: the destination keeps its firmware under other paths
+    def fedora_tree(self):
+        tree = os.path.join(self.work, "fedora-like")
+        if os.path.isdir(tree):
+            return tree
+        src = os.path.join(self.args.data, "hosts", "argv-dest-fedora")
+        os.makedirs(os.path.join(tree, "usr/share/qemu/firmware"))
+        for name in FEDORA_DESCRIPTORS:
+            shutil.copy(os.path.join(src, "usr/share/qemu/firmware", name),
+                        os.path.join(tree, "usr/share/qemu/firmware", name))
+        for rel, real in FEDORA_FILES.items():
+            os.makedirs(os.path.dirname(os.path.join(tree, rel)), exist_ok=True)
+            shutil.copy(real, os.path.join(tree, rel))
+        return tree
+
+    def refused_migration(self):
+        """An enrolled-SB guest whose definition does not say it has
+        enrolled keys: B has two Secure Boot builds, the hook cannot tell
+        which one has the same role and refuses; the migration is
+        cancelled, the guest runs on, B keeps nothing"""
+        case = "c refused by the hook"
+        t0 = time.time()
+        g = self.guest("c-refused", "sb")
         g.define(self.a)
         before = g.firmware(self.a, inactive=True)
         g.boot(self.a)
-        src = g.sb_state(self.a)
-        keys, mtc = src.get("keys"), src.get("mtc")
-        ok = self.tap.result(bool(keys and keys.get("PK") and mtc),
-                             "%s: on the source: keys enrolled, MTC %s" % (case, mtc),
-                             json.dumps(src))
-        if not ok:
-            raise CaseFailed("no enrolled keys or MTC on the source")
-        _, took = self.migrate(g, self.a, self.b, "--live", "--persistent")
-        self.tap.note("%s: live migration A -> B: %.1f s" % (case, took))
-        self.check_loader(case, g, self.b, before, "on B after migrating")
-        self.check_running(case, g, self.b)
-        g.destroy(self.b)
-        g.boot(self.b)
-        kept = self.check_sb(case, g, self.b, "on B after a cold boot there "
-                             "(OVMF: Security Violation)", keys, mtc + 1)
-        after = self.check_loader(case, g, self.b, before, "on B after the cold boot")
-        _, took = self.migrate(g, self.b, self.a, "--live", "--persistent")
-        self.tap.note("%s: live migration B -> A: %.1f s" % (case, took))
+        st = g.sb_state(self.a)
+        p, _ = self.migrate(g, self.a, self.b, "--live", "--persistent", check=False)
+        refused = p.returncode != 0 and "role is ambiguous" in p.stderr
+        self.tap.result(refused, "%s: the destination's hook refuses the migration" % case,
+                        (p.stderr or p.stdout).strip())
         self.check_running(case, g, self.a)
+        left = [self.b.virsh("list", "--all", "--name").stdout.strip(),
+                os.path.exists(g.varstore_outside(self.b)) and "a varstore" or ""]
+        self.tap.result(not any(left), "%s: B has neither the domain nor a varstore" % case,
+                        " ".join(left))
+        after = g.sb_state(self.a)
+        kept = after.get("keys") == st.get("keys") and after.get("mtc") == st.get("mtc")
+        self.tap.result(kept, "%s: the source's varstore is unchanged (keys, MTC %s)" % (
+            case, after.get("mtc")))
         g.destroy(self.a)
-        g.boot(self.a)
-        kept = self.check_sb(case, g, self.a, "on A after migrating back and a cold boot "
-                             "(the stale file was replaced)", keys, mtc + 2) and kept
-        g.destroy(self.a)
-        self.row(case, before["loader"], after["loader"], kept, t0)
-        return g
+        self.row(case, before["loader"], g.firmware(self.a)["loader"] + " (on A)", kept, t0)
+
+    def case_other_layout(self):
+        tree = self.fedora_tree()
+        self.b.show_layout(tree, hide=["/usr/share/OVMF", "/usr/share/ovmf"])
+        try:
+            seen = self.b.run(["ls", "/usr/share/OVMF", "/usr/share/qemu/firmware",
+                               "/usr/share/edk2/ovmf"]).stdout
+            self.tap.note("host B now has:\n" + seen)
+            self.refused_migration()
+            for kind, code, tmpl in (
+                    ("no-sb", "OVMF_CODE.fd", "OVMF_VARS.fd"),
+                    ("sb", "OVMF_CODE.secboot.fd", "OVMF_VARS.secboot.fd")):
+                g = self.guest("b-" + kind, kind, SB_ENROLLED if kind == "sb" else None)
+                g.define(self.a)
+                want_b = {"loader": "/usr/share/edk2/ovmf/" + code,
+                          "template": "/usr/share/edk2/ovmf/" + tmpl,
+                          "nvram": os.path.join(NVRAM_DIR, g.name + "_VARS.fd")}
+                try:
+                    self.roundtrip("b other layout, %s" % kind, g, want_b=want_b)
+                except CaseFailed as e:
+                    self.tap.result(False, "b other layout, %s: ran" % kind, str(e))
+        finally:
+            self.b.restore_layout()
 
 
 # ---------------------------------------------------------------------------
@@ -813,8 +934,8 @@ def main():
     return 1 if tap.failed else 0
 
 
-CASES["same-layout"] = Suite.case_same_layout_nosb
-CASES["same-layout-sb"] = Suite.case_same_layout_sb
+CASES["same-layout"] = Suite.case_same_layout
+CASES["other-layout"] = Suite.case_other_layout
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -288,6 +288,21 @@ fwselCliDomainOpen(fwselCli *cli, const char *name, fwselCliDomain *d, GError **
 }
 
 
+/* The loader or varstore template @req names that is not a file on this
+ * host, or NULL */
+static const char *
+fwselCliMissingHere(const fwselRequest *req)
+{
+    const fwselDomain *dom = req->dom;
+
+    if (dom->loader.path && req->loaderFile.kind != FWSEL_PATH_REGULAR)
+        return dom->loader.path;
+    if (dom->nvram.templatePath && req->templateFile.kind != FWSEL_PATH_REGULAR)
+        return dom->nvram.templatePath;
+    return NULL;
+}
+
+
 int
 fwselCliRedefine(fwselCli *cli, int argc, char **argv)
 {
@@ -298,9 +313,23 @@ fwselCliRedefine(fwselCli *cli, int argc, char **argv)
     if (argc != 1)
         return fwselCliUsage("redefine takes one argument: the domain name");
 
-    if (fwselCliDomainOpen(cli, argv[0], &d, &err) < 0 ||
-        !(pres = fwselPreserve(d.catalog, d.currentReq, d.persistentReq, &err)) ||
-        fwselCliDefinePreserved(d.conn, d.persistent, pres, &err) < 0)
+    if (fwselCliDomainOpen(cli, argv[0], &d, &err) < 0)
+        return fwselCliFail(err);
+
+    /* A running domain whose persistent definition names firmware this
+     * host does not have: the definition came with a migration from a
+     * host with another layout (libvirt gives the migration hook the
+     * running definition only).  The firmware it runs with is the one to
+     * keep, not a file that is not here. */
+    if (d.live && fwselCliMissingHere(d.persistentReq)) {
+        g_printerr("virt-fwsel: note: the persistent definition names firmware this host "
+                   "does not have (%s); pinning the firmware the domain runs with\n",
+                   fwselCliMissingHere(d.persistentReq));
+        pres = fwselPreserve(d.catalog, d.currentReq, d.currentReq, &err);
+    } else {
+        pres = fwselPreserve(d.catalog, d.currentReq, d.persistentReq, &err);
+    }
+    if (!pres || fwselCliDefinePreserved(d.conn, d.persistent, pres, &err) < 0)
         return fwselCliFail(err);
 
     fwselCliReportDefined(d.catalog, argv[0], pres);
