@@ -117,6 +117,55 @@ def t_prepare_creates_varstore(env):
     expect(not os.path.exists(os.path.join(env.state, "mig-01.incoming")), "marker left behind")
 
 
+def migrate_prepare(env, root, name):
+    """migrate begin + prepare begin for NAME; the varstore's path"""
+    xml = case_xml(env, "migrate", "kept-same-host-files").replace("mig-01", name)
+    p = env.run(root, name, "migrate", "begin", xml)
+    expect(p.returncode == 0, "migrate failed: %s" % p.stderr.decode())
+    out = p.stdout.decode()
+    p = env.run(root, name, "prepare", "begin", out)
+    expect(p.returncode == 0, "prepare failed: %s" % p.stderr.decode())
+    return out, os.path.join(root, NVRAM.lstrip("/"), name + "_VARS.fd")
+
+
+def t_release_removes_template_copy(env):
+    """release end after a failed incoming migration removes the varstore the hook created (template bytes only)"""
+    root = env.root("debian-bookworm")
+    xml, made = migrate_prepare(env, root, "mig-31")
+    expect(os.path.exists(made), "no varstore created")
+    p = env.run(root, "mig-31", "release", "end", xml)
+    expect(p.returncode == 0, "release failed")
+    expect(not os.path.exists(made), "the template copy is still there")
+    expect("removed %s" % made[len(root):] in read(env.log) or "removed %s" % made in read(env.log),
+           "not logged")
+
+
+def t_release_keeps_data(env):
+    """release end keeps a varstore the hook created once it holds data (the guest ran here)"""
+    root = env.root("debian-bookworm")
+    xml, made = migrate_prepare(env, root, "mig-32")
+    with open(made, "r+b") as f:
+        f.seek(0x2000)
+        f.write(b"\x01")
+    env.run(root, "mig-32", "release", "end", xml)
+    expect(os.path.exists(made), "a varstore holding data was removed")
+    expect(not os.path.exists(os.path.join(env.state, "mig-32.created")), "record left behind")
+
+
+def t_release_keeps_not_created(env):
+    """release end never removes a varstore the hook did not create, even one equal to the template"""
+    root = env.root("debian-bookworm")
+    xml = case_xml(env, "migrate", "kept-same-host-files").replace("mig-01", "mig-33")
+    made = os.path.join(root, NVRAM.lstrip("/"), "mig-33_VARS.fd")
+    os.makedirs(os.path.dirname(made), exist_ok=True)
+    shutil.copy(os.path.join(root, "usr/share/OVMF/OVMF_VARS_4M.ms.fd"), made)
+    p = env.run(root, "mig-33", "migrate", "begin", xml)
+    p = env.run(root, "mig-33", "prepare", "begin", p.stdout.decode())
+    expect(p.returncode == 0, "prepare failed")
+    env.run(root, "mig-33", "release", "end", xml)
+    expect(os.path.exists(made), "a varstore the hook did not create was removed")
+
+
 def t_prepare_keeps_existing(env):
     """an existing varstore (shared storage) is left alone and the start goes on"""
     root = env.root("debian-bookworm")
@@ -186,7 +235,8 @@ def t_unsafe_name(env):
 
 
 TESTS = [t_migrate_kept, t_migrate_remap, t_migrate_refused, t_prepare_without_migrate,
-         t_prepare_creates_varstore, t_prepare_keeps_existing, t_prepare_no_nvram_command,
+         t_prepare_creates_varstore, t_release_removes_template_copy, t_release_keeps_data,
+         t_release_keeps_not_created, t_prepare_keeps_existing, t_prepare_no_nvram_command,
          t_no_fwsel, t_other_operations, t_unsafe_name]
 
 
