@@ -773,6 +773,114 @@ class Suite:
             g.define(self.a)
             self.roundtrip("a same layout, %s" % kind, g)
 
+    # ---- c: undefinesource, suspend, abort
+    def file_has(self, g, host, varname):
+        """The guest's variable as it is in HOST's varstore file (hex), or
+        None"""
+        v = read_file_var(g.varstore_outside(host), varname, VAR_GUID)
+        return v.hex() if v is not None else None
+
+    def booted_with_var(self, case, label, varname="FwselA"):
+        g = self.guest(label, "no-sb")
+        g.define(self.a)
+        g.boot(self.a)
+        before = g.firmware(self.a)
+        g.write_var(varname)
+        if not self.check_var(case, g, self.a, "on the source", varname):
+            raise CaseFailed("the variable cannot be read back on the source")
+        return g, before
+
+    def cold_boot_keeps(self, case, g, host, varname):
+        g.destroy(host)
+        g.boot(host)
+        return self.check_var(case, g, host, "on %s after a cold boot there" % host.name, varname)
+
+    def case_undefinesource(self):
+        case = "c --persistent --undefinesource"
+        t0 = time.time()
+        g, before = self.booted_with_var(case, "c-undef")
+        self.migrate(g, self.a, self.b, "--live", "--persistent", "--undefinesource")
+        gone = self.a.virsh("dominfo", g.name).returncode != 0
+        self.tap.result(gone, "%s: A no longer defines the domain" % case)
+        left = self.file_has(g, self.a, "FwselA")
+        self.tap.note("%s: A's varstore file is left behind by libvirt (holds FwselA: %s); "
+                      "virt-fwsel nvram remove deletes it when asked" % (case, left == g.token))
+        self.check_loader(case, g, self.b, before, "on B")
+        self.pin_persistent(case, g, self.b, before)
+        self.check_running(case, g, self.b)
+        g.write_var("FwselB")
+        kept = self.cold_boot_keeps(case, g, self.b, "FwselB")
+        after = g.firmware(self.b)
+        g.destroy(self.b)
+        self.row(case, before["loader"], after["loader"], kept, t0)
+
+    def case_suspend(self):
+        case = "c --suspend, then resume"
+        t0 = time.time()
+        g, before = self.booted_with_var(case, "c-suspend")
+        self.migrate(g, self.a, self.b, "--live", "--persistent", "--suspend")
+        st = g.running_on(self.b)
+        self.tap.result(st == "paused", "%s: the guest is paused on B" % case, st)
+        paused_file = self.file_has(g, self.b, "FwselA")
+        self.tap.note("%s: B's varstore file while paused holds FwselA: %s (QEMU writes "
+                      "the migrated flash when the guest first runs)" % (case, paused_file))
+        self.pin_persistent(case, g, self.b, before)
+        self.b.virsh("resume", g.name, check=True)
+        self.check_running(case, g, self.b)
+        self.check_var(case, g, self.b, "on B after resume, from memory", "FwselA")
+        written = self.file_has(g, self.b, "FwselA")
+        self.tap.result(written == g.token, "%s: after resume B's file holds FwselA %s" % (
+            case, written))
+        kept = self.cold_boot_keeps(case, g, self.b, "FwselA")
+        after = self.check_loader(case, g, self.b, before, "on B after the cold boot")
+        g.destroy(self.b)
+        self.row(case, before["loader"], after["loader"], kept, t0)
+
+    def case_abort(self):
+        case = "c aborted migration"
+        t0 = time.time()
+        g, before = self.booted_with_var(case, "c-abort")
+        g.console(self.a).close()
+        # 1 MiB/s: 256 MiB of guest memory would take minutes
+        proc = subprocess.Popen(self.a.nsenter_argv(
+            [self.a.spec.virsh, "-q", "-c", self.a.tcp_uri, "migrate", "--live", "--persistent",
+             "--bandwidth", "1", g.name, self.b.tcp_uri]),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            created = self.wait_for(lambda: os.path.exists(g.varstore_outside(self.b)), 60)
+            self.tap.result(created, "%s: B's hook created the varstore for the incoming "
+                            "migration" % case)
+            time.sleep(2)
+            self.a.virsh("domjobabort", g.name, check=True)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.tap.result(proc.returncode != 0, "%s: the migration failed (aborted)" % case,
+                        (err or out).strip())
+        self.check_running(case, g, self.a)
+        kept = self.check_var(case, g, self.a, "on A, after the abort", "FwselA")
+        self.tap.result(self.file_has(g, self.a, "FwselA") == g.token,
+                        "%s: A's varstore file holds FwselA" % case)
+        removed = self.wait_for(lambda: not os.path.exists(g.varstore_outside(self.b)), 30)
+        self.tap.result(removed and self.b.virsh("dominfo", g.name).returncode != 0,
+                        "%s: B keeps neither the domain nor the varstore its hook created" % case,
+                        tail(self.b.hook_log(), 4))
+        kept = self.cold_boot_keeps(case, g, self.a, "FwselA") and kept
+        after = g.firmware(self.a)
+        g.destroy(self.a)
+        self.row(case, before["loader"], after["loader"] + " (on A)", kept, t0)
+
+    @staticmethod
+    def wait_for(cond, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if cond():
+                return True
+            time.sleep(0.2)
+        return cond()
+
     # ---- b: the destination keeps its firmware under other paths
     def fedora_tree(self, descriptors):
         tree = os.path.join(self.work, "fedora-like-%d" % len(descriptors))
@@ -966,6 +1074,9 @@ def main():
 
 CASES["same-layout"] = Suite.case_same_layout
 CASES["other-layout"] = Suite.case_other_layout
+CASES["undefinesource"] = Suite.case_undefinesource
+CASES["suspend"] = Suite.case_suspend
+CASES["abort"] = Suite.case_abort
 
 if __name__ == "__main__":
     sys.exit(main())
