@@ -872,6 +872,47 @@ class Suite:
         g.destroy(self.a)
         self.row(case, before["loader"], after["loader"] + " (on A)", kept, t0)
 
+    # ---- d: offline migration of a shut-off guest
+    def offline(self, g, *flags):
+        return self.migrate(g, self.a, self.b, "--offline", "--persistent", *flags)
+
+    def case_offline(self):
+        case = "d offline migration"
+        t0 = time.time()
+        g, before = self.booted_with_var(case, "d-offline")
+        g.destroy(self.a)
+        # libvirt alone: the definition moves, the variables do not
+        self.offline(g)
+        g.boot(self.b)
+        lost = g.read_var("FwselA", self.b)
+        self.tap.result(lost is None, "%s: without carrying the varstore B starts from the "
+                        "template: FwselA %s (libvirt's behaviour, Nova's bug)" % (
+                            case, "missing" if lost is None else "reads " + lost))
+        g.destroy(self.b)
+        self.b.virsh("undefine", "--nvram", g.name, check=True)
+        # fwsel: the varstore carried in the definition
+        carry = os.path.join(os.path.dirname(self.args.hook), "..", "virt-fwsel-carry")
+        out = self.a.run([os.path.abspath(carry), "pack", g.name])
+        self.tap.result(out.returncode == 0, "%s: virt-fwsel-carry pack on A" % case,
+                        out.stdout + out.stderr)
+        self.offline(g, "--undefinesource")
+        inactive = g.live_xml(self.b, inactive=True)
+        self.tap.result("urn:fwsel:varstore:1" not in inactive,
+                        "%s: B's definition no longer holds the carried copy" % case)
+        self.tap.result("wrote the carried varstore" in self.b.hook_log(),
+                        "%s: B's hook wrote the carried varstore" % case,
+                        tail(self.b.hook_log(), 3))
+        self.tap.result(self.file_has(g, self.b, "FwselA") == g.token,
+                        "%s: B's varstore file holds FwselA" % case)
+        fw = g.firmware(self.b, inactive=True)
+        self.tap.result(fw["loader"] == before["loader"],
+                        "%s: B's definition keeps loader %s" % (case, fw["loader"]))
+        g.boot(self.b)
+        kept = self.check_var(case, g, self.b, "on B after the offline migration and a "
+                              "cold boot", "FwselA")
+        g.destroy(self.b)
+        self.row(case, before["loader"], fw["loader"], kept, t0)
+
     @staticmethod
     def wait_for(cond, timeout):
         deadline = time.time() + timeout
@@ -1077,6 +1118,7 @@ CASES["other-layout"] = Suite.case_other_layout
 CASES["undefinesource"] = Suite.case_undefinesource
 CASES["suspend"] = Suite.case_suspend
 CASES["abort"] = Suite.case_abort
+CASES["offline"] = Suite.case_offline
 
 if __name__ == "__main__":
     sys.exit(main())
