@@ -64,6 +64,8 @@ HOOK_LOG = "/var/log/libvirt/fwsel-hook.log"
 VAR_GUID = "4b3c0b2e-6f51-4d0e-9a63-2f1d8c5e7a19"
 GLOBAL_GUID = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 MTC_GUID = "eb704011-1402-11d3-8e77-00a0c969723b"
+# QEMU 7.2 with patches/qemu-7.2 (scripts/qemu-patched-build)
+PATCHED_QEMU = "/var/tmp/fwsel-qemu-7.2/build/qemu-system-x86_64"
 BOOT_TIMEOUT = 150          # seconds from start to the shell prompt (TCG)
 MIGRATE_TIMEOUT = 300
 TYPE_DELAY = 0.05           # seconds per character typed into the shell
@@ -980,7 +982,17 @@ class Suite:
             paths.append(path)
         return paths
 
-    def case_inflight(self):
+    def case_inflight_patched(self):
+        """Case e against QEMU 7.2 with patches/qemu-7.2 applied
+        (scripts/qemu-patched-build), when that binary exists"""
+        qemu = os.environ.get("FWSEL_QEMU_PATCHED") or PATCHED_QEMU
+        if not os.access(qemu, os.X_OK):
+            self.tap.result(True, "e with the patched QEMU # SKIP no %s (scripts/"
+                            "qemu-patched-build, or FWSEL_QEMU_PATCHED=PATH)" % qemu)
+            return
+        self.case_inflight(emulator=qemu)
+
+    def case_inflight(self, emulator=None):
         """Deterministic: QEMU sends RAM blocks largest first, the 528 KiB
         varstore after the guest's memory and the 3.5 MiB code.  Six 512 KiB
         option ROMs of random bytes (e1000e NICs on UDP sockets) come after
@@ -988,7 +1000,7 @@ class Suite:
         varstore has been sent and the ROMs take seconds more: then Enter
         runs a setvar typed before.  The write lands in the varstore while
         the migration is in flight; then the migration completes."""
-        case = "e variable written in flight"
+        case = "e variable written in flight" + (", patched QEMU" if emulator else "")
         t0 = time.time()
         roms = self.junk_roms(6, 512 * 1024)
         nics = "".join(
@@ -1000,8 +1012,8 @@ class Suite:
             "      <rom bar='on' file='%s'/>\n"
             "    </interface>\n" % (47100 + 2 * i, 47101 + 2 * i, rom)
             for i, rom in enumerate(roms))
-        g = self.guest("e-inflight", "no-sb")
-        g.extra_devices = nics
+        g = self.guest("e-inflight" + ("-patched" if emulator else ""), "no-sb")
+        g.extra_devices = ("    <emulator>%s</emulator>\n" % emulator if emulator else "") + nics
         g.define(self.a)
         g.boot(self.a)
         before = g.firmware(self.a)
@@ -1066,8 +1078,8 @@ class Suite:
         evidence.append("after a cold boot on B FwselE reads %s" % got)
         self.tap.result(kept, "%s: FwselE kept after the migration and a cold boot on B" % case,
                         "\n".join(evidence),
-                        todo=None if kept else "QEMU 7.2 does not mark flash written by the "
-                        "guest dirty for migration (patches/qemu-7.2)")
+                        todo=None if kept or emulator else "QEMU 7.2 does not mark flash "
+                        "written by the guest dirty for migration (patches/qemu-7.2)")
         g.destroy(self.b)
         self.row(case, before["loader"], g.firmware(self.b, inactive=True)["loader"], kept, t0)
 
@@ -1278,6 +1290,7 @@ CASES["suspend"] = Suite.case_suspend
 CASES["abort"] = Suite.case_abort
 CASES["offline"] = Suite.case_offline
 CASES["inflight"] = Suite.case_inflight
+CASES["inflight-patched"] = Suite.case_inflight_patched
 
 if __name__ == "__main__":
     sys.exit(main())
