@@ -1124,7 +1124,7 @@ class Suite:
         self.tap.result(refused, "%s: the destination's hook refuses the migration" % case,
                         (p.stderr or p.stdout).strip())
         self.check_running(case, g, self.a)
-        left = [self.b.virsh("list", "--all", "--name").stdout.strip(),
+        left = [self.b.virsh("dominfo", g.name).returncode == 0 and "the domain" or "",
                 os.path.exists(g.varstore_outside(self.b)) and "a varstore" or ""]
         self.tap.result(not any(left), "%s: B has neither the domain nor a varstore" % case,
                         " ".join(left))
