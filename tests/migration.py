@@ -468,8 +468,8 @@ class Guest:
         host.virsh("destroy", self.name, check=False)
 
     def running_on(self, host):
-        st = host.virsh("domstate", self.name, check=False).stdout.strip()
-        return st
+        """The domain's state on HOST (running, paused, shut off, ...)"""
+        return host.virsh("domstate", self.name, check=False).stdout.strip()
 
     # ---- the guest's own variable (no-SB guests: the UEFI shell)
     def write_var(self, varname):
@@ -506,16 +506,15 @@ class Guest:
         if ins.returncode != 0:
             return {"error": ins.stderr.strip()}
         d = json.loads(ins.stdout)
-        keys = {k: sorted(e.get("sha256", "") for lst in _lists(d.get(k)) for e in lst)
+        keys = {k: sorted(e["sha256"] for e in x509_entries(d.get(k)))
                 for k in ("PK", "KEK", "db")}
         return {"summary": d.get("summary"), "keys": keys,
                 "mtc": read_mtc(self.varstore_outside(host))}
 
 
-def _lists(section):
-    """X.509 entries of an inspect --json key section, whatever its shape"""
-    if not section:
-        return []
+def x509_entries(section):
+    """The X.509 entries (dicts with subject and sha256) anywhere in a key
+    section of `virt-fwsel nvram inspect --json`"""
     out = []
 
     def walk(x):
@@ -527,8 +526,8 @@ def _lists(section):
         elif isinstance(x, list):
             for v in x:
                 walk(v)
-    walk(section)
-    return [out]
+    walk(section or [])
+    return out
 
 
 def parse_setvar(text, varname):
