@@ -333,11 +333,36 @@ fwselDomainHostArch(void)
 }
 
 
+/*
+ * The child @name of @parent, NULL when there is none.  libvirt reads
+ * the first of several and ignores the rest; fwsel reads and writes
+ * these elements, and two of them would let the one it writes differ
+ * from the one read back: a second one is an error.
+ */
+static int
+fwselXMLChildOnce(fwselXMLCtx *ctx, xmlNode *parent, const char *where, const char *name,
+                  xmlNode **out)
+{
+    xmlNode *cur;
+
+    *out = NULL;
+    for (cur = parent->children; cur; cur = cur->next) {
+        if (cur->type != XML_ELEMENT_NODE || !xmlStrEqual(cur->name, BAD_CAST name))
+            continue;
+        if (*out)
+            return fwselXMLError(ctx, cur, "%s<%s>: given twice", where, name);
+        *out = cur;
+    }
+    return 0;
+}
+
+
 static int
 fwselDomainParse(fwselXMLCtx *ctx, xmlNode *root, fwselDomain *dom)
 {
     xmlNode *os;
     xmlNode *type;
+    xmlNode *features;
     xmlNode *node;
     g_autofree char *typeText = NULL;
     g_autofree char *smmState = NULL;
@@ -349,9 +374,13 @@ fwselDomainParse(fwselXMLCtx *ctx, xmlNode *root, fwselDomain *dom)
     if ((node = fwselXMLChild(root, "name")))
         dom->name = fwselXMLText(node);
 
-    if (!(os = fwselXMLChild(root, "os")))
+    if (fwselXMLChildOnce(ctx, root, "", "os", &os) < 0)
+        return -1;
+    if (!os)
         return fwselXMLError(ctx, root, "missing <os>");
-    if (!(type = fwselXMLChild(os, "type")))
+    if (fwselXMLChildOnce(ctx, os, "<os>", "type", &type) < 0)
+        return -1;
+    if (!type)
         return fwselXMLError(ctx, os, "missing <os><type>");
 
     typeText = fwselXMLText(type);
@@ -368,25 +397,30 @@ fwselDomainParse(fwselXMLCtx *ctx, xmlNode *root, fwselDomain *dom)
                          "bios or efi", (int *) &dom->firmware) < 0)
         return -1;
 
-    if ((node = fwselXMLChild(os, "loader")) &&
-        fwselDomainParseLoader(ctx, node, &dom->loader) < 0)
+    if (fwselXMLChildOnce(ctx, os, "<os>", "loader", &node) < 0 ||
+        (node && fwselDomainParseLoader(ctx, node, &dom->loader) < 0))
         return -1;
-    if ((node = fwselXMLChild(os, "nvram")) &&
-        fwselDomainParseNvram(ctx, node, &dom->nvram) < 0)
+    if (fwselXMLChildOnce(ctx, os, "<os>", "nvram", &node) < 0 ||
+        (node && fwselDomainParseNvram(ctx, node, &dom->nvram) < 0))
         return -1;
-    if ((node = fwselXMLChild(os, "firmware")) &&
-        fwselDomainParseFirmwareFeatures(ctx, node, dom) < 0)
+    if (fwselXMLChildOnce(ctx, os, "<os>", "firmware", &node) < 0 ||
+        (node && fwselDomainParseFirmwareFeatures(ctx, node, dom) < 0))
         return -1;
-    if ((node = fwselXMLChild(os, "kernel"))) {
+    if (fwselXMLChildOnce(ctx, os, "<os>", "kernel", &node) < 0)
+        return -1;
+    if (node) {
         if (fwselXMLTextOnly(ctx, node, NULL) < 0)
             return -1;
         dom->kernel = fwselXMLText(node);
     }
 
-    if ((node = fwselXMLChild(root, "features")) && fwselXMLChild(node, "acpi"))
+    if (fwselXMLChildOnce(ctx, root, "", "features", &features) < 0)
+        return -1;
+    if (features && fwselXMLChild(features, "acpi"))
         dom->acpi = true;
-    if ((node = fwselXMLChild(root, "features")) &&
-        (node = fwselXMLChild(node, "smm"))) {
+    if (features && fwselXMLChildOnce(ctx, features, "<features>", "smm", &node) < 0)
+        return -1;
+    if (features && node) {
         smmState = fwselXMLProp(node, "state");
         if (!smmState || g_str_equal(smmState, "on"))
             dom->smm = FWSEL_TRISTATE_YES;

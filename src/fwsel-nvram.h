@@ -17,6 +17,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/stat.h>
 #include "fwsel-catalog.h"
 #include "fwsel-domain.h"
 
@@ -111,6 +112,24 @@ int fwselNvramCopy(const char *srcPath,
                    unsigned int flags,
                    char **backupPath,
                    GError **error);
+
+/*
+ * Rewriting an existing varstore (nvram enroll): open it the way fwsel
+ * writes (no symbolic link anywhere, one hard link), then replace it
+ * atomically, keeping the old one as PATH.bak-YYYYMMDDTHHMMSS, unless it
+ * changed since it was opened.
+ */
+int fwselNvramOpenExisting(const fwselRoot *root,
+                           const char *path,
+                           struct stat *sb,
+                           GError **error);
+int fwselNvramRewrite(const fwselRoot *root,
+                      const char *path,
+                      const struct stat *was,
+                      const guint8 *buf,
+                      gsize len,
+                      char **backupPath,
+                      GError **error);
 
 /*
  * Test support only: @hook is called with the name of each step of a

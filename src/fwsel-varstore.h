@@ -121,6 +121,7 @@ typedef struct {
     /* FWSEL_SIG_X509 */
     char *subject;              /* RFC 4514 */
     char *commonName;           /* the subject's CN, NULL without one */
+    char *organization;         /* the subject's O, NULL without one */
     char *issuer;
     char *serial;               /* hex */
     char *notBefore;            /* ISO 8601, UTC */
@@ -129,6 +130,15 @@ typedef struct {
     /* FWSEL_SIG_SHA256 */
     char *hash;
 } fwselSignature;
+
+void fwselSignatureFree(fwselSignature *sig);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselSignature, fwselSignatureFree);
+
+/* An X.509 certificate (DER) decoded as fwselVarstoreDecode does */
+fwselSignature *fwselSignatureFromDER(const guint8 *der,
+                                      gsize len,
+                                      const char *path,
+                                      GError **error);
 
 /* PK, KEK, db or dbx */
 typedef struct {

@@ -15,7 +15,12 @@
  *    in the NVRAM directory's path, or at the varstore itself, is refused;
  *  - the template must be a regular file (checked with fstat on a
  *    non-blocking open, so a FIFO cannot hang us) that does not change
- *    while it is copied.
+ *    while it is copied;
+ *  - a temporary name is the varstore's own (.fwsel-NAME.RANDOM.tmp) and
+ *    its file is locked (flock) from before it has a name until it is
+ *    renamed or removed; one left by a killed process is unlocked, and
+ *    the next create, reset, check or remove of that varstore deletes it.
+ *    Nothing else in the directory is ever touched.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -26,6 +31,8 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -591,10 +598,109 @@ fwselNvramTargetClear(fwselNvramTarget *t)
 }
 
 
+/*
+ * Temporary names of the varstore @name: ".fwsel-TAG." + 16 hex digits +
+ * ".tmp", where TAG is @name itself, or for a name too long to fit, "~"
+ * and the start of its SHA-256.  The prefix and the suffix, so that
+ * stale ones can be told from any other file.
+ */
+#define FWSEL_NVRAM_TMP_RANDOM 16
+#define FWSEL_NVRAM_TMP_SUFFIX ".tmp"
+
 static char *
-fwselNvramTempName(void)
+fwselNvramTempPrefix(const char *name)
 {
-    return g_strdup_printf(".fwsel-%08x%08x.tmp", g_random_int(), g_random_int());
+    g_autofree char *sum = NULL;
+
+    if (strlen(name) <= 200)
+        return g_strdup_printf(".fwsel-%s.", name);
+    sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, name, -1);
+    sum[32] = '\0';
+    return g_strdup_printf(".fwsel-~%s.", sum);
+}
+
+
+static char *
+fwselNvramTempName(const char *name)
+{
+    g_autofree char *prefix = fwselNvramTempPrefix(name);
+
+    return g_strdup_printf("%s%08x%08x" FWSEL_NVRAM_TMP_SUFFIX, prefix,
+                           g_random_int(), g_random_int());
+}
+
+
+/* Whether @entry is one of the temporary names of the varstore whose
+ * names start with @prefix */
+static bool
+fwselNvramIsTempOf(const char *entry, const char *prefix)
+{
+    size_t plen = strlen(prefix);
+    size_t i;
+
+    if (strncmp(entry, prefix, plen) != 0 ||
+        strlen(entry) != plen + FWSEL_NVRAM_TMP_RANDOM + strlen(FWSEL_NVRAM_TMP_SUFFIX) ||
+        !g_str_equal(entry + plen + FWSEL_NVRAM_TMP_RANDOM, FWSEL_NVRAM_TMP_SUFFIX))
+        return false;
+    for (i = 0; i < FWSEL_NVRAM_TMP_RANDOM; i++) {
+        if (!g_ascii_isxdigit(entry[plen + i]) || g_ascii_isupper(entry[plen + i]))
+            return false;
+    }
+    return true;
+}
+
+
+/*
+ * Deletes the temporary files of varstore @name in @dirfd that no process
+ * holds any more: a process working on one keeps it locked, and a
+ * killed one lost its lock with its life.  A file that cannot be looked
+ * at is left alone; this never fails the operation that called it.
+ */
+static void
+fwselNvramRemoveStale(int dirfd, const char *name)
+{
+    g_autofree char *prefix = fwselNvramTempPrefix(name);
+    FWSEL_AUTOCLOSE int listfd = -1;
+    struct dirent *ent;
+    DIR *d;
+
+    if ((listfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+        !(d = fdopendir(listfd)))
+        return;
+    listfd = -1;            /* owned by d now */
+
+    while ((ent = readdir(d))) {
+        FWSEL_AUTOCLOSE int fd = -1;
+        struct stat sb;
+        struct stat now;
+
+        if (!fwselNvramIsTempOf(ent->d_name, prefix))
+            continue;
+        if ((fd = openat(dirfd, ent->d_name,
+                         O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+            fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+            flock(fd, LOCK_EX | LOCK_NB) < 0)
+            continue;
+        /* still the file that was locked: names are never reused */
+        if (fstatat(dirfd, ent->d_name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+            now.st_dev != sb.st_dev || now.st_ino != sb.st_ino)
+            continue;
+        if (unlinkat(dirfd, ent->d_name, 0) == 0)
+            fwselNvramStep("stale-removed");
+    }
+    closedir(d);
+}
+
+
+/* The new file stays locked as long as this process has it open (the
+ * lock goes with the open file, whatever name it gets) */
+static int
+fwselNvramTargetLock(fwselNvramTarget *t, GError **error)
+{
+    if (flock(t->fd, LOCK_EX) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "cannot lock a new file in %s: %s",
+                               t->dirShown, g_strerror(errno));
+    return 0;
 }
 
 
@@ -610,19 +716,19 @@ fwselNvramTargetOpen(fwselNvramTarget *t, GError **error)
 
     t->fd = openat(t->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (t->fd >= 0)
-        return 0;
+        return fwselNvramTargetLock(t, error);
     if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
         return fwselNvramError(error, FWSEL_ERROR_IO, "cannot create a file in %s: %s",
                                t->dirShown, g_strerror(errno));
 
     for (tries = 0; tries < 100; tries++) {
-        g_autofree char *name = fwselNvramTempName();
+        g_autofree char *name = fwselNvramTempName(t->name);
 
         t->fd = openat(t->dirfd, name,
                        O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR | O_CLOEXEC, 0600);
         if (t->fd >= 0) {
             t->tmpName = g_steal_pointer(&name);
-            return 0;
+            return fwselNvramTargetLock(t, error);
         }
         if (errno != EEXIST)
             break;
@@ -753,7 +859,7 @@ fwselNvramPlaceReplace(fwselNvramTarget *t, unsigned int flags, char **backupPat
         size_t tries;
 
         for (tries = 0; tries < 100; tries++) {
-            g_autofree char *name = fwselNvramTempName();
+            g_autofree char *name = fwselNvramTempName(t->name);
 
             if (fwselNvramTargetLink(t, name) == 0) {
                 t->tmpName = g_steal_pointer(&name);
@@ -876,6 +982,7 @@ fwselNvramCopyUnder(const fwselRoot *root,
         goto cleanup;
     }
 
+    fwselNvramRemoveStale(t.dirfd, name);
     if ((existing = fwselNvramExisting(&t, error)) < 0)
         goto cleanup;
     if (existing && !(flags & FWSEL_NVRAM_REPLACE)) {
@@ -1252,6 +1359,7 @@ fwselNvramCheck(const fwselCatalog *catalog,
 
     if ((dirfd = fwselRootOpenDirStrict(catalog->root, dir, false, error)) < 0)
         return dirfd == -2 ? FWSEL_NVRAM_ABSENT : -1;
+    fwselNvramRemoveStale(dirfd, name);
 
     if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT)
@@ -1317,6 +1425,7 @@ fwselNvramRemove(const fwselCatalog *catalog,
 
     if ((dirfd = fwselRootOpenDirStrict(catalog->root, dir, false, error)) < 0)
         return dirfd == -2 ? FWSEL_NVRAM_ABSENT : -1;
+    fwselNvramRemoveStale(dirfd, name);
 
     if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT)
@@ -1334,4 +1443,137 @@ fwselNvramRemove(const fwselCatalog *catalog,
     if (fwselNvramSyncDir(dirfd, dir, error) < 0)
         return -1;
     return FWSEL_NVRAM_REMOVED;
+}
+
+
+/* ---- rewriting a varstore in place (nvram enroll) ---------------------- */
+
+/**
+ * fwselNvramOpenExisting:
+ * @path: a varstore as the host sees it (under @root)
+ * @sb: (out): what was opened, for fwselNvramRewrite
+ *
+ * Opens an existing varstore for reading the way fwsel writes: every
+ * component of its directory without following symbolic links, the file
+ * itself a regular file with one link, not a symbolic link.
+ */
+int
+fwselNvramOpenExisting(const fwselRoot *root, const char *path, struct stat *sb,
+                       GError **error)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *name = NULL;
+    FWSEL_AUTOCLOSE int dirfd = -1;
+    FWSEL_AUTOCLOSE int fd = -1;
+
+    if (fwselNvramSplitPath(path, &dir, &name, error) < 0)
+        return -1;
+    if ((dirfd = fwselRootOpenDirStrict(root, dir, false, error)) < 0) {
+        if (dirfd == -2)
+            fwselNvramError(error, FWSEL_ERROR_IO, "%s: directory %s does not exist",
+                            path, dir);
+        return -1;
+    }
+    if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0) {
+        if (errno == ELOOP)
+            return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                                   "%s is a symbolic link: refusing to write through it", path);
+        return fwselNvramError(error, FWSEL_ERROR_IO, "%s: cannot open: %s", path,
+                               g_strerror(errno));
+    }
+    if (fstat(fd, sb) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "%s: %s", path, g_strerror(errno));
+    if (!S_ISREG(sb->st_mode))
+        return fwselNvramError(error, FWSEL_ERROR_INVALID, "%s is %s, not a varstore file",
+                               path, fwselNvramFileType(sb->st_mode));
+    if (sb->st_nlink != 1)
+        return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                               "%s has %lu hard links: writing a new file would split them",
+                               path, (unsigned long) sb->st_nlink);
+    return fwselStealFD(&fd);
+}
+
+
+/* Whether the file at the final path is still the one that was read */
+static int
+fwselNvramStillSame(const fwselNvramTarget *t, const struct stat *was, GError **error)
+{
+    struct stat sb;
+
+    if (fstatat(t->dirfd, t->name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+        return fwselNvramError(error, FWSEL_ERROR_IO, "%s: %s", t->shown, g_strerror(errno));
+    if (sb.st_dev != was->st_dev || sb.st_ino != was->st_ino || sb.st_size != was->st_size ||
+        sb.st_mtim.tv_sec != was->st_mtim.tv_sec || sb.st_mtim.tv_nsec != was->st_mtim.tv_nsec)
+        return fwselNvramError(error, FWSEL_ERROR_UNSAFE,
+                               "%s changed while it was being rewritten (is the guest "
+                               "running?): left as it is now", t->shown);
+    return 0;
+}
+
+
+/**
+ * fwselNvramRewrite:
+ * @was: the file as fwselNvramOpenExisting found it
+ * @backupPath: (out): where the old file is kept
+ *
+ * Replaces the varstore @path with @len bytes of @buf: written to a new
+ * file in the same directory (zero blocks left as holes) with the old
+ * one's mode and owner, synced,
+ * and renamed over the old file unless that changed since it was read;
+ * the old file is kept as PATH.bak-YYYYMMDDTHHMMSS.  The path names the
+ * old file or the new one at every instant.
+ */
+int
+fwselNvramRewrite(const fwselRoot *root, const char *path, const struct stat *was,
+                  const guint8 *buf, gsize len, char **backupPath, GError **error)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *name = NULL;
+    fwselNvramTarget t = { -1, NULL, NULL, NULL, -1, NULL };
+    int ret = -1;
+
+    *backupPath = NULL;
+    if (fwselNvramSplitPath(path, &dir, &name, error) < 0)
+        return -1;
+    t.dirShown = dir;
+    t.name = name;
+    t.shown = g_strdup(path);
+    if ((t.dirfd = fwselRootOpenDirStrict(root, dir, false, error)) < 0) {
+        if (t.dirfd == -2)
+            fwselNvramError(error, FWSEL_ERROR_IO, "%s: directory %s does not exist",
+                            path, dir);
+        goto cleanup;
+    }
+    if (fwselNvramStillSame(&t, was, error) < 0 ||
+        fwselNvramTargetOpen(&t, error) < 0)
+        goto cleanup;
+    fwselNvramStep("open");
+    /* zero blocks stay holes, as in a varstore nvram create made */
+    if (fwselNvramWriteSparse(t.fd, (const char *) buf, len, 0) < 0 ||
+        ftruncate(t.fd, (off_t) len) < 0) {
+        fwselNvramError(error, FWSEL_ERROR_IO, "cannot write %s: %s", path, g_strerror(errno));
+        goto cleanup;
+    }
+    if (fchmod(t.fd, was->st_mode & 07777) < 0 ||
+        ((was->st_uid != geteuid() || was->st_gid != getegid()) &&
+         fchown(t.fd, was->st_uid, was->st_gid) < 0)) {
+        fwselNvramError(error, FWSEL_ERROR_IO, "cannot give the new %s the old one's mode "
+                        "0%o and owner %u:%u: %s", path, (unsigned) (was->st_mode & 07777),
+                        (unsigned) was->st_uid, (unsigned) was->st_gid, g_strerror(errno));
+        goto cleanup;
+    }
+    if (fsync(t.fd) < 0) {
+        fwselNvramError(error, FWSEL_ERROR_IO, "cannot write %s: fsync: %s", path,
+                        g_strerror(errno));
+        goto cleanup;
+    }
+    fwselNvramStep("synced");
+    if (fwselNvramStillSame(&t, was, error) < 0)
+        goto cleanup;
+    ret = fwselNvramPlaceReplace(&t, FWSEL_NVRAM_BACKUP, backupPath, error);
+
+ cleanup:
+    fwselNvramTargetClear(&t);
+    fwselCloseFD(&t.dirfd);
+    return ret;
 }

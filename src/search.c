@@ -209,6 +209,10 @@ fwselSearchParseAll(const fwselRoot *root, fwselResolveCache *cache, GPtrArray *
 
     if (todo->len >= FWSEL_SEARCH_PARALLEL_MIN) {
         guint cpus = g_get_num_processors();
+
+        /* the error domain's quark is registered here, before the threads
+         * that may report errors in it: they then only look it up */
+        (void) FWSEL_ERROR;
         guint want = MIN(cpus, FWSEL_SEARCH_THREADS_MAX) - 1;
 
         for (nthreads = 0; nthreads < want; nthreads++) {

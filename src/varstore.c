@@ -781,13 +781,14 @@ fwselVarstoreLookup(const fwselVarstore *store, const char *name, const char *gu
 
 /* ---- decoding -------------------------------------------------------- */
 
-static void
+void
 fwselSignatureFree(fwselSignature *sig)
 {
     if (!sig)
         return;
     g_free(sig->subject);
     g_free(sig->commonName);
+    g_free(sig->organization);
     g_free(sig->issuer);
     g_free(sig->serial);
     g_free(sig->notBefore);
@@ -796,7 +797,6 @@ fwselSignatureFree(fwselSignature *sig)
     g_free(sig->hash);
     g_free(sig);
 }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselSignature, fwselSignatureFree);
 
 
 static void
@@ -867,19 +867,18 @@ fwselGnutlsString(const fwselGnutls *gt,
 }
 
 
-/* The subject's (first) CN, NULL without one */
+/* The subject's (first) attribute @oid (CN, O), NULL without one */
 static char *
-fwselCommonName(const fwselGnutls *gt, gnutls_x509_crt_t crt)
+fwselSubjectAttribute(const fwselGnutls *gt, gnutls_x509_crt_t crt, const char *oid)
 {
     size_t size = 0;
     g_autofree char *buf = NULL;
 
-    if (gt->crtGetDnByOid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
-                          NULL, &size) != GNUTLS_E_SHORT_MEMORY_BUFFER ||
+    if (gt->crtGetDnByOid(crt, oid, 0, 0, NULL, &size) != GNUTLS_E_SHORT_MEMORY_BUFFER ||
         size == 0 || size > 65536)
         return NULL;
     buf = g_malloc0(size + 1);
-    if (gt->crtGetDnByOid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, buf, &size) < 0)
+    if (gt->crtGetDnByOid(crt, oid, 0, 0, buf, &size) < 0)
         return NULL;
     return fwselDisplaySafe(g_steal_pointer(&buf));
 }
@@ -923,7 +922,8 @@ fwselSignatureX509(fwselSignature *sig, const guint8 *der, gsize len, const char
         gt->crtGetFingerprint(crt, GNUTLS_DIG_SHA256, fpr, &fprLen) < 0 ||
         fprLen != sizeof(fpr))
         goto bad;
-    sig->commonName = fwselCommonName(gt, crt);
+    sig->commonName = fwselSubjectAttribute(gt, crt, GNUTLS_OID_X520_COMMON_NAME);
+    sig->organization = fwselSubjectAttribute(gt, crt, GNUTLS_OID_X520_ORGANIZATION_NAME);
     sig->serial = fwselHex(serial, serialLen);
     sig->sha256 = fwselHex(fpr, fprLen);
     sig->notBefore = fwselTimeFormat(gt->crtGetActivationTime(crt));
@@ -938,6 +938,24 @@ fwselSignatureX509(fwselSignature *sig, const guint8 *der, gsize len, const char
  cleanup:
     gt->crtDeinit(crt);
     return ret;
+}
+
+
+/**
+ * fwselSignatureFromDER:
+ * @path: the certificate's file, for messages
+ *
+ * A certificate outside a varstore (nvram enroll) decoded like one in it.
+ */
+fwselSignature *
+fwselSignatureFromDER(const guint8 *der, gsize len, const char *path, GError **error)
+{
+    g_autoptr(fwselSignature) sig = g_new0(fwselSignature, 1);
+
+    sig->type = FWSEL_SIG_X509;
+    if (fwselSignatureX509(sig, der, len, path, "certificate", error) < 0)
+        return NULL;
+    return g_steal_pointer(&sig);
 }
 
 

@@ -331,6 +331,94 @@ fwselXMLDocMap(fwselXMLDoc *doc, const char *xml, gsize length)
 }
 
 
+/*
+ * libxml2 (2.9) compares every attribute of a start tag with every one
+ * before it: 40,000 attributes on one element take 4 s, the largest
+ * domain XML accepted could take some 20 minutes.  No libvirt document
+ * has more than a few dozen on an element, so a start tag with more than
+ * this many is refused before libxml2 sees it.
+ */
+#define FWSEL_XML_MAX_ATTRIBUTES 1024
+
+/* Index of the first occurrence of @what at or after @pos, or @length */
+static gsize
+fwselXMLFind(const char *xml, gsize length, gsize pos, const char *what)
+{
+    size_t n = strlen(what);
+
+    for (; pos + n <= length; pos++) {
+        if (xml[pos] == what[0] && memcmp(xml + pos, what, n) == 0)
+            return pos;
+    }
+    return length;
+}
+
+
+/*
+ * One pass over the text, counting the attributes of every start tag
+ * (an '=' outside quotes); comments, CDATA sections, processing
+ * instructions, declarations and end tags are skipped.  Malformed text
+ * is left for libxml2 to report.  Returns the line of the first start
+ * tag with too many, or 0.
+ */
+static int
+fwselXMLTooManyAttributes(const char *xml, gsize length)
+{
+    int line = 1;
+    gsize pos = 0;
+
+    while (pos < length) {
+        gsize end;
+        gsize count = 0;
+        char quote = 0;
+
+        if (xml[pos] == '\n')
+            line++;
+        if (xml[pos] != '<') {
+            pos++;
+            continue;
+        }
+        if (length - pos >= 4 && memcmp(xml + pos, "<!--", 4) == 0)
+            end = fwselXMLFind(xml, length, pos + 4, "-->");
+        else if (length - pos >= 9 && memcmp(xml + pos, "<![CDATA[", 9) == 0)
+            end = fwselXMLFind(xml, length, pos + 9, "]]>");
+        else if (length - pos >= 2 && xml[pos + 1] == '?')
+            end = fwselXMLFind(xml, length, pos + 2, "?>");
+        else if (length - pos >= 2 && (xml[pos + 1] == '!' || xml[pos + 1] == '/'))
+            end = fwselXMLFind(xml, length, pos + 2, ">");
+        else
+            end = length + 1;       /* a start tag: scanned below */
+
+        if (end <= length) {
+            for (; pos < end; pos++) {
+                if (xml[pos] == '\n')
+                    line++;
+            }
+            continue;
+        }
+
+        for (pos++; pos < length; pos++) {
+            char c = xml[pos];
+
+            if (c == '\n')
+                line++;
+            if (quote) {
+                if (c == quote)
+                    quote = 0;
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+            } else if (c == '=') {
+                if (++count > FWSEL_XML_MAX_ATTRIBUTES)
+                    return line;
+            } else if (c == '>') {
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+
 /**
  * fwselXMLDocParse:
  * @name: where the text came from, for errors
@@ -348,10 +436,18 @@ fwselXMLDocParse(const char *name,
 {
     g_autoptr(fwselXMLDoc) doc = g_new0(fwselXMLDoc, 1);
     const xmlError *xerr;
+    int line;
 
     if (length > maxSize || length > INT_MAX) {
         g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
                     "%s: document larger than %zu bytes", name, (size_t) maxSize);
+        return NULL;
+    }
+
+    if ((line = fwselXMLTooManyAttributes(xml, length)) > 0) {
+        g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_INVALID,
+                    "%s:%d: an element with more than %d attributes: refused",
+                    name, line, FWSEL_XML_MAX_ATTRIBUTES);
         return NULL;
     }
 

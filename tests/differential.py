@@ -4,6 +4,7 @@
   tests/differential.py --daemon {debian-9.0,prefix:PATH} --fwsel PATH/virt-fwsel
                         [--fwsel-arg ARG ...] --data tests-data [--suite xml2xml]
                         [--cases GLOB] [--json OUT] [--tap] [--select-at {auto,define,start}]
+                        [--behaves-as VERSION]
                         [--keep-host] [--no-install]
 
 For every golden case of the suite (NAME.host: line 1 the host tree under
@@ -742,6 +743,10 @@ def main():
     ap.add_argument("--tap", action="store_true", help="TAP output on stdout")
     ap.add_argument("--select-at", choices=["auto", "define", "start"], default="auto",
                     help="when the daemon selects firmware (auto: start before libvirt 9.2)")
+    ap.add_argument("--behaves-as", metavar="VERSION",
+                    help="take the daemon for this libvirt version (which cases apply, what "
+                         "virt-fwsel is asked for, when it selects), e.g. 11.3 for libvirt "
+                         "9.0.0 with patches/libvirt-9.0.0")
     ap.add_argument("--workdir", default=testhost.DEFAULT_WORKDIR)
     ap.add_argument("--host-name", default="diff-%d" % os.getpid())
     ap.add_argument("--keep-host", action="store_true", help="keep the host directory (debugging)")
@@ -759,6 +764,9 @@ def main():
     data = os.path.abspath(args.data)
     spec = DaemonSpec.parse(args.daemon)
     version = spec.version
+    if args.behaves_as:
+        say("differential: daemon %s (libvirt %s) taken for libvirt %s" % (spec.name, version, args.behaves_as))
+        version = args.behaves_as
     args.daemon_version = version if re.match(r"\d+\.\d+", version or "") else None
     mode = args.select_at
     if mode == "auto":
@@ -894,6 +902,7 @@ def main():
     if args.json:
         doc = {
             "daemon": {"spec": args.daemon, "name": spec.name, "version": version, "mode": mode,
+                       "real_version": spec.version,
                        "program": spec.daemon, "virsh": spec.virsh,
                        "nvram_dir": spec.nvram_dir, "qemu_conf": testhost.BASE_QEMU_CONF,
                        "log_filters": host.log_filters,

@@ -35,6 +35,8 @@ SUITES = {
     "xml2argv": ("argv", (".xml",), ".args"),
     "preserve": ("preserve", (".existing.xml", ".xml"), ".out.xml"),
     "migrate": ("migrate-xml", (".xml",), ".out.xml"),
+    # every domain of the host tree's /etc/libvirt/qemu (offline: --root)
+    "audit": ("nvram audit", (), ".out"),
 }
 
 __doc__ += "".join("  %-10s virt-fwsel %s\n" % (k, v[0]) for k, v in SUITES.items())
@@ -69,7 +71,7 @@ def run_case(fwsel, data, suite, name, regenerate):
     options = [l for l in host_lines[1:] if not l.startswith("env ")]
     assignments = [l[4:].strip() for l in host_lines[1:] if l.startswith("env ")]
 
-    argv = [os.path.abspath(fwsel), "--root", root, "--no-qemu-probe"] + options + [command]
+    argv = [os.path.abspath(fwsel), "--root", root, "--no-qemu-probe"] + options + command.split()
     argv += [name + suffix for suffix in inputs]
 
     env = dict(os.environ, LC_ALL="C", HOME="/nonexistent", XDG_CONFIG_HOME="/nonexistent")

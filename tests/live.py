@@ -28,6 +28,23 @@ would win a fresh selection is added; starting again keeps the same loader
 and the same varstore file (inode); `virsh start --reset-nvram` recreates
 the varstore from its template.
 
+Then `nvram enroll` and `nvram audit` (case "enroll"): a guest defined from
+Debian's OVMF_VARS_4M.ms.fd is refused while it runs; shut off, it gets a
+generated test certificate and the Microsoft 2023 CAs (tests-data/varstore/
+certs) in db and KEK; `nvram inspect` shows them, `nvram audit` (through
+libvirt) lists every guest of the suite, this one no longer needing
+attention; booted, OVMF still enforces Secure Boot ('Security Violation'),
+and afterwards the firmware's varstore still holds them (virt-fw-vars
+agrees).  Then SecureBootEnable is set to 0 (one data byte): the keys stay,
+Secure Boot is off, the UEFI shell runs, and its `dmpstore db` over the
+serial console (a unix socket) must be the db of the file, ending with the
+test certificate.  A second guest in setup mode (Secure Boot without keys, so the
+UEFI shell runs) gets a test KEK and db certificate; over its serial
+console (a unix socket) `dmpstore db` and `dmpstore KEK` in the UEFI shell
+must dump exactly the certificates enrolled.  Last, every varstore the
+guests left behind (written by real boots) is read by virt-fw-vars and by
+`nvram inspect`, which must agree.
+
 Needs root, libvirt-daemon-system, qemu-system-x86, ovmf, and for the
 aarch64 cases qemu-system-arm and qemu-efi-aarch64 (scripts/install-deps
 --live; without them the aarch64 cases are skipped, a failure under
@@ -39,7 +56,9 @@ Output is TAP: one line per case and observable.
 """
 
 import argparse
+import base64
 import collections
+import hashlib
 import glob
 import json
 import os
@@ -49,6 +68,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -713,6 +733,330 @@ class Suite:
             except OSError:
                 pass
 
+    # -----------------------------------------------------------------------
+    # nvram enroll and nvram audit
+
+    def cert(self, name):
+        return os.path.join(self.data, "varstore", "certs", name)
+
+    def define_plain(self, name, os_children, devices=None, fwattr="efi"):
+        """Defines a guest with virt-fwsel define; returns (domain, defined
+        XML path, varstore path, serial path)"""
+        dom = PREFIX + name
+        serial = os.path.join(self.work, dom + ".serial")
+        xml = DOMAIN_TEMPLATE.format(name=dom, machine="q35", serial=serial,
+                                     fwattr=" firmware='%s'" % fwattr, os=os_children)
+        if devices:
+            xml = re.sub(r"  <devices>.*</devices>\n", "  <devices>\n%s  </devices>\n" % devices,
+                         xml, flags=re.S)
+        path = os.path.join(self.work, dom + ".xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        self.domains.append(dom)
+        self.fw("define", path)
+        defined_xml = virsh("dumpxml", "--inactive", dom).stdout
+        defined = os.path.join(self.work, dom + ".defined.xml")
+        with open(defined, "w") as f:
+            f.write(defined_xml)
+        return dom, defined, file_varstore(defined_xml)["#text"], serial
+
+    @staticmethod
+    def digest(path):
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
+    def inspect_json(self, defined):
+        p = self.fw("--json", "nvram", "inspect", defined, check=False)
+        return json.loads(p.stdout) if p.returncode == 0 else None
+
+    def enroll_secure_boot(self):
+        label = "enroll-ms"
+        dom, defined, varstore, serial = self.define_plain(label, "")
+        self.tap.note("%s: varstore %s from %s" % (label, varstore, element_attrs(
+            open(defined).read(), "nvram").get("template")))
+
+        # running: refused, the file untouched
+        before = self.digest(varstore)
+        virsh("start", "--paused", dom)
+        p = self.fw("nvram", "enroll", defined, "--db", self.cert("fwsel-test-db.pem"),
+                    check=False)
+        self.tap.result(p.returncode == 2 and "is running" in p.stderr and
+                        self.digest(varstore) == before and
+                        not glob.glob(varstore + ".bak-*"),
+                        "%s: enroll refused while the guest runs, varstore untouched" % label,
+                        "exit %d\n%s%s" % (p.returncode, p.stdout, p.stderr))
+        audit = self.fw("nvram", "audit", check=False)
+        line = [l for l in audit.stdout.splitlines() if l.startswith(dom + " ")]
+        self.tap.result(audit.returncode == 1 and line and "(running)" in line[0] and
+                        "NEEDS ATTENTION" in line[0],
+                        "%s: audit (libvirt): running, 2011 CAs only: needs attention" % label,
+                        audit.stdout + audit.stderr)
+        virsh("destroy", dom)
+
+        # shut off: the test certificate and Microsoft's 2023 CAs
+        st = os.stat(varstore)
+        p = self.fw("nvram", "enroll", defined,
+                    "--kek", self.cert("MicrosoftCorporationKEK2KCA2023.der"),
+                    "--db", self.cert("WindowsUEFICA2023.der"),
+                    "--db", self.cert("MicrosoftUEFICA2023.der"),
+                    "--db", self.cert("stand-in-MicrosoftOptionROMUEFICA2023.pem"),
+                    "--db", self.cert("fwsel-test-db.pem"), check=False)
+        backups = glob.glob(varstore + ".bak-*")
+        st2 = os.stat(varstore)
+        self.tap.result(p.returncode == 0 and len(backups) == 1 and
+                        self.digest(backups[0]) == before and
+                        (st2.st_mode, st2.st_uid, st2.st_gid) == (st.st_mode, st.st_uid,
+                                                                 st.st_gid),
+                        "%s: enroll while shut off: exit 0, old file kept, mode and owner kept"
+                        % label, "exit %d\n%s%s" % (p.returncode, p.stdout, p.stderr))
+        for b in backups:
+            os.unlink(b)
+        obj = self.inspect_json(defined)
+        cns = [c["cn"] for c in (obj or {}).get("db", {}).get("x509", [])]
+        kek = [c["cn"] for c in (obj or {}).get("KEK", {}).get("x509", [])]
+        self.tap.result("fwsel test db certificate" in cns and "Microsoft UEFI CA 2023" in cns and
+                        "Microsoft Corporation KEK 2K CA 2023" in kek,
+                        "%s: nvram inspect shows the new db and KEK entries" % label,
+                        "db: %s\nKEK: %s" % (cns, kek))
+        audit = self.fw("nvram", "audit", check=False)
+        self.tap.note("nvram audit on the live host:\n" + audit.stdout + audit.stderr)
+        line = [l for l in audit.stdout.splitlines() if l.startswith(dom + " ")]
+        others = [d for d in self.domains if d != dom]
+        listed = [d for d in others if any(l.startswith(d + " ") for l in
+                                           audit.stdout.splitlines())]
+        self.tap.result(line and "(shut off)" in line[0] and "NEEDS ATTENTION" not in line[0] and
+                        "KEK 2K CA 2023" in line[0] and listed == others,
+                        "%s: audit (libvirt): shut off, 2023 CAs, no attention; all %d other "
+                        "guests of the suite listed" % (label, len(others)),
+                        audit.stdout + audit.stderr)
+
+        # boot: Secure Boot still enforced with the new store
+        if os.path.exists(serial):
+            os.unlink(serial)
+        virsh("start", dom)
+        self.check_serial(label + " (after enroll)", serial, "Security Violation")
+        virsh("destroy", dom)
+        obj = self.inspect_json(defined)
+        cns = [c["cn"] for c in (obj or {}).get("db", {}).get("x509", [])]
+        self.tap.result(obj is not None and obj["secure-boot"]["SecureBoot-at-boot"] == 1 and
+                        "fwsel test db certificate" in cns,
+                        "%s: after the firmware ran: secure boot on, db still holds the new "
+                        "certificates" % label, "db: %s" % cns)
+        compare = os.path.join(os.path.dirname(os.path.abspath(__file__)), "varstore-compare.py")
+        if shutil.which("virt-fw-vars"):
+            p = run([sys.executable, compare, "--fwsel", self.fwsel, "--data", self.data,
+                     "--only", varstore], check=False)
+            self.tap.result(p.returncode == 0, "%s: virt-fw-vars reads the booted varstore as "
+                            "nvram inspect does" % label, p.stdout + p.stderr)
+
+        # The UEFI shell refuses to run under Secure Boot.  With
+        # SecureBootEnable set to 0 (one data byte of the store, patched
+        # here) the firmware keeps PK, KEK and db but does not enforce
+        # them: its shell dumps db, which must be the db the file holds,
+        # the enrolled certificates at its end.
+        obj = self.inspect_json(defined)
+        sbe = [v for v in obj["variables"] if v["name"] == "SecureBootEnable"]
+        dbv = [v for v in obj["variables"] if v["name"] == "db"]
+        name_size = 2 * (len("SecureBootEnable") + 1)
+        with open(varstore, "r+b") as f:
+            f.seek(sbe[0]["offset"] + 60 + name_size)
+            was = f.read(1)
+            f.seek(sbe[0]["offset"] + 60 + name_size)
+            f.write(b"\x00")
+            f.seek(dbv[0]["offset"] + 60 + 2 * (len("db") + 1))
+            want = f.read(dbv[0]["size"])
+        obj = self.inspect_json(defined)
+        self.tap.result(was == b"\x01" and obj["secure-boot"]["SecureBoot-at-boot"] == 0,
+                        "%s: SecureBootEnable patched from 1 to 0: secure boot off at the next "
+                        "boot, keys kept" % label)
+        console = self.socket_console(dom)
+        if console is None:
+            return
+        ok = console.wait(rb"Shell> ", SERIAL_TIMEOUT["x86_64"])
+        self.tap.result(ok, "%s: OVMF reaches the UEFI shell (keys enrolled, Secure Boot "
+                        "disabled)" % label, console.tail())
+        if ok:
+            size, data = self.dmpstore(label, console, "db",
+                                       "d719b2cb-3d3a-4596-a3bc-dad00e67656f")
+            tail = signature_list(der_of(self.cert("fwsel-test-db.pem")))
+            self.tap.result(data == want and size == len(want) and data.endswith(tail),
+                            "%s: UEFI shell 'dmpstore db': %d bytes, the db of the file, "
+                            "ending with the enrolled test certificate" % (label, size or 0),
+                            "file %d bytes, dump %d bytes" % (len(want), len(data)))
+        console.conn.close()
+        virsh("destroy", dom)
+
+    def socket_console(self, dom):
+        """Redefines @dom with its serial port on a unix socket, starts it
+        and connects; None (a failed check) when that does not work"""
+        sockdir = os.path.join(self.work, "sock")
+        os.makedirs(sockdir, exist_ok=True)
+        qemu = pwd.getpwnam(QEMU_USER)
+        os.chown(sockdir, qemu.pw_uid, qemu.pw_gid)
+        sock = os.path.join(sockdir, dom + ".sock")
+        xml = virsh("dumpxml", "--inactive", dom).stdout
+        xml = re.sub(r"<serial type='file'>.*?</serial>",
+                     "<serial type='unix'><source mode='bind' path='%s'/>"
+                     "<target port='0'/></serial>" % sock, xml, flags=re.S)
+        xml = re.sub(r"<console type='file'>.*?</console>", "", xml, flags=re.S)
+        path = os.path.join(self.work, dom + ".socket.xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        virsh("define", path)
+        virsh("start", dom)
+        for _ in range(100):
+            conn = socket.socket(socket.AF_UNIX)
+            try:
+                conn.connect(sock)
+                return SerialConsole(conn)
+            except OSError:
+                conn.close()
+                time.sleep(0.1)
+        self.tap.result(False, "%s: serial console socket %s" % (dom, sock))
+        virsh("destroy", dom, check=False)
+        return None
+
+    def dmpstore(self, label, console, var, guid):
+        """The UEFI shell's dump of @var: (DataSize, bytes).  QEMU's serial
+        port drops a byte it cannot pass on after a few retries (a slow
+        reader on a loaded host), so only lines whose hex bytes, ASCII
+        column and offset agree are taken, and the dump is asked for again
+        until every line came through once (at most 10 times)."""
+        size = None
+        lines = {}
+        for attempt in range(10):
+            text = console.command("dmpstore %s -guid %s" % (var, guid), 60)
+            got_size, got = parse_dmpstore(text)
+            size = size if got_size is None else got_size
+            lines.update(got)
+            if size is not None and all(off in lines for off in range(0, size, 16)):
+                break
+            self.tap.note("%s: dmpstore %s: %d of %s lines intact so far; again" %
+                          (label, var, len(lines), "?" if size is None else (size + 15) // 16))
+        data = b"".join(lines.get(off, b"") for off in range(0, size or 0, 16))
+        return size, data
+
+
+    def compare_booted(self):
+        """Every varstore the suite's guests left behind, written by real
+        boots of OVMF and AAVMF (and by enroll), read by virt-fw-vars and
+        by nvram inspect alike"""
+        if not shutil.which("virt-fw-vars"):
+            self.tap.result(True, "booted varstores vs virt-fw-vars # SKIP virt-fw-vars is "
+                            "not installed (python3-virt-firmware)")
+            return
+        files = sorted(glob.glob(os.path.join(NVRAM_DIR, PREFIX + "*")))
+        compare = os.path.join(os.path.dirname(os.path.abspath(__file__)), "varstore-compare.py")
+        p = run([sys.executable, compare, "--fwsel", self.fwsel, "--data", self.data,
+                 "--only"] + files, check=False)
+        self.tap.result(p.returncode == 0 and files,
+                        "the %d varstores the guests left behind: virt-fw-vars and nvram "
+                        "inspect agree" % len(files), p.stdout + p.stderr)
+
+    def enroll_setup_mode(self):
+        label = "enroll-setup"
+        dom, defined, varstore, _ = self.define_plain(
+            label, "    <firmware>\n"
+                   "      <feature enabled='no' name='enrolled-keys'/>\n"
+                   "      <feature enabled='yes' name='secure-boot'/>\n"
+                   "    </firmware>\n")
+        kek, db = self.cert("fwsel-test-kek.der"), self.cert("fwsel-test-db.pem")
+        p = self.fw("nvram", "enroll", defined, "--kek", kek, "--db", db, check=False)
+        self.tap.result(p.returncode == 0, "%s: enroll a test KEK and db certificate into %s"
+                        % (label, varstore), p.stdout + p.stderr)
+        for b in glob.glob(varstore + ".bak-*"):
+            os.unlink(b)
+        console = self.socket_console(dom)
+        if console is None:
+            return
+        ok = console.wait(rb"Shell> ", SERIAL_TIMEOUT["x86_64"])
+        self.tap.result(ok, "%s: OVMF reaches the UEFI shell (setup mode, Secure Boot off)"
+                        % label, console.tail())
+        if ok:
+            for var, guid, path in (("db", "d719b2cb-3d3a-4596-a3bc-dad00e67656f", db),
+                                    ("KEK", "8be4df61-93ca-11d2-aa0d-00e098032b8c", kek)):
+                want = signature_list(der_of(path))
+                size, data = self.dmpstore(label, console, var, guid)
+                self.tap.result(data == want and size == len(want),
+                                "%s: UEFI shell 'dmpstore %s': %d bytes, the enrolled "
+                                "certificate's signature list" % (label, var, size or 0),
+                                "" if data == want else "dump of %d bytes" % len(data))
+        console.conn.close()
+        virsh("destroy", dom)
+
+
+class SerialConsole:
+    """The UEFI shell over a serial console socket"""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.conn.settimeout(0.5)
+        self.buf = b""
+
+    def wait(self, pattern, timeout, start=0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if re.search(pattern, self.buf[start:]):
+                return True
+            try:
+                data = self.conn.recv(65536)
+                if not data:
+                    time.sleep(0.1)
+                self.buf += data
+            except socket.timeout:
+                pass
+        return bool(re.search(pattern, self.buf[start:]))
+
+    def command(self, line, timeout):
+        mark = len(self.buf)
+        for ch in line.encode() + b"\r":
+            self.conn.send(bytes([ch]))
+            time.sleep(0.02)
+        self.wait(rb"\n[^\n]*Shell> ", timeout, mark + len(line))
+        return clean(self.buf[mark:].decode("latin-1"))
+
+    def tail(self):
+        return "\n".join(clean(self.buf.decode("latin-1")).strip().splitlines()[-5:])
+
+
+def clean(text):
+    return re.sub(r"\x1b\[[0-9;=?]*[A-Za-z]", "", text).replace("\r", "")
+
+
+def parse_dmpstore(text):
+    """DataSize and the intact lines of the hex dump dmpstore printed:
+    {offset: bytes}; a line counts when its 16 bytes (fewer on the last
+    one), its ASCII column and its offset agree"""
+    m = re.search(r"DataSize = 0x([0-9A-Fa-f]+)", text)
+    lines = {}
+    for line in text.splitlines():
+        d = re.match(r"\s*([0-9A-F]{8}): ((?:[0-9A-F]{2}[ -]){0,15}[0-9A-F]{2}) +\*(.*)\*\s*$",
+                     line)
+        if not d or int(d.group(1), 16) % 16:
+            continue
+        data = bytes.fromhex(d.group(2).replace("-", " "))
+        shown = "".join(chr(b) if 0x20 <= b < 0x7f else "." for b in data)
+        if shown == d.group(3):
+            lines[int(d.group(1), 16)] = data
+    return (int(m.group(1), 16) if m else None), lines
+
+
+def der_of(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if data.startswith(b"-----BEGIN"):
+        return base64.b64decode(b"".join(l for l in data.splitlines()
+                                         if not l.startswith(b"-----")))
+    return data
+
+
+def signature_list(der):
+    """EFI_SIGNATURE_LIST of one X.509 certificate, fwsel's owner GUID"""
+    x509 = bytes.fromhex("a159c0a5e494a74a87b5ab155c2bf072")
+    owner = bytes.fromhex("ac13478b16894248" "98c02453b281d1e8")
+    import struct
+    return x509 + struct.pack("<III", 28 + 16 + len(der), 0, 16 + len(der)) + owner + der
+
 
 def prerequisites():
     missing = []
@@ -736,6 +1080,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fwsel", required=True)
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                   "..", "tests-data"),
+                    help="tests-data (certificates for the enroll case)")
     ap.add_argument("cases", nargs="*", help="run only these cases")
     args = ap.parse_args()
 
@@ -753,6 +1100,7 @@ def main():
     os.chmod(work, 0o755)
     daemons = Daemons(tap)
     suite = Suite(os.path.abspath(args.fwsel), work, tap)
+    suite.data = os.path.abspath(args.data)
     cases = [c for c in CASES if not args.cases or c.name in args.cases]
     started = time.time()
     try:
@@ -777,6 +1125,13 @@ def main():
                 suite.preservation(results["no-sb"])
             except Exception as e:
                 tap.result(False, "preserve: ran", str(e))
+        if not args.cases or "enroll" in args.cases:
+            for step in (suite.enroll_secure_boot, suite.enroll_setup_mode,
+                         suite.compare_booted):
+                try:
+                    step()
+                except Exception as e:
+                    tap.result(False, "%s: ran" % step.__name__, str(e))
         suite.report_figures()
     finally:
         suite.teardown()

@@ -2,13 +2,18 @@
  * nvram-helper.c: runs one varstore copy for test-nvram, with the test
  * hook armed, so the test can kill it at any step
  *
- *   nvram-helper create|reset TEMPLATE SRCFMT DIR NAME DSTFMT [OPTIONS]
+ *   nvram-helper create|reset|remove TEMPLATE SRCFMT DIR NAME DSTFMT [OPTIONS]
+ *     (remove deletes DIR/NAME as "virt-fwsel nvram remove" does for a
+ *     domain whose varstore it is; TEMPLATE names the domain's template)
  *     --kill-at N     SIGKILL itself at the Nth step (1-based)
  *     --delay US      sleep US microseconds at every step
  *     --barrier W,R   at the "synced" step (the file is complete, not yet
- *                     linked) write a byte to fd W and wait for one on R
+ *                     linked; remove: before it starts) write a byte to
+ *                     fd W and wait for one on R
  *     --owner U:G     chown the new file (as root)
  *     --backup        reset: keep the old file
+ *     --incoming      create: as a migration destination (an existing
+ *                     file is an error)
  *
  * Every step reached is written to stdout ("step NAME") before anything
  * else happens at it; the last line is "result NAME" or, on error,
@@ -54,6 +59,16 @@ nvramHelperSay(const char *line)
 
 
 static void
+nvramHelperBarrier(nvramHelperState *st)
+{
+    char c = 'x';
+
+    if (write(st->barrierW, &c, 1) != 1 || read(st->barrierR, &c, 1) != 1)
+        abort();
+}
+
+
+static void
 nvramHelperHook(const char *step, void *opaque)
 {
     nvramHelperState *st = opaque;
@@ -65,12 +80,8 @@ nvramHelperHook(const char *step, void *opaque)
         kill(getpid(), SIGKILL);
     if (st->delayUs)
         g_usleep(st->delayUs);
-    if (st->barrierW >= 0 && g_str_equal(step, "synced")) {
-        char c = 'x';
-
-        if (write(st->barrierW, &c, 1) != 1 || read(st->barrierR, &c, 1) != 1)
-            abort();
-    }
+    if (st->barrierW >= 0 && g_str_equal(step, "synced"))
+        nvramHelperBarrier(st);
 }
 
 
@@ -84,6 +95,27 @@ nvramHelperFormat(const char *name)
         exit(2);
     }
     return f;
+}
+
+
+/* remove: a domain whose varstore is DIR/NAME, made from TEMPLATE, on
+ * this host (root "/", NVRAM directory DIR) */
+static int
+nvramHelperRemove(const char *tmpl, const char *dir, const char *name, GError **error)
+{
+    g_autoptr(fwselHostOptions) opts = fwselHostOptionsNew();
+    g_autoptr(fwselCatalog) catalog = NULL;
+    g_autoptr(fwselDomain) dom = fwselDomainNew();
+
+    fwselHostOptionsSetProbe(opts, false);
+    if (fwselHostOptionsSetNvramDir(opts, dir, error) < 0 ||
+        !(catalog = fwselCatalogLoad(opts, error)))
+        return -1;
+    dom->name = g_strdup("g");
+    dom->nvram.present = true;
+    dom->nvram.templatePath = g_strdup(tmpl);
+    dom->nvram.path = g_build_filename(dir, name, NULL);
+    return fwselNvramRemove(catalog, dom, 0, error);
 }
 
 
@@ -120,6 +152,8 @@ main(int argc, char **argv)
             }
         } else if (g_str_equal(argv[i], "--backup")) {
             flags |= FWSEL_NVRAM_BACKUP;
+        } else if (g_str_equal(argv[i], "--incoming")) {
+            flags |= FWSEL_NVRAM_INCOMING;
         } else {
             fprintf(stderr, "nvram-helper: unknown option '%s'\n", argv[i]);
             return 2;
@@ -128,12 +162,18 @@ main(int argc, char **argv)
 
     if (g_str_equal(argv[1], "reset"))
         flags |= FWSEL_NVRAM_REPLACE;
-    else if (!g_str_equal(argv[1], "create"))
+    else if (!g_str_equal(argv[1], "create") && !g_str_equal(argv[1], "remove"))
         return 2;
 
     fwselNvramSetTestHook(nvramHelperHook, &st);
-    ret = fwselNvramCopy(argv[2], nvramHelperFormat(argv[3]), argv[4], argv[5],
-                         nvramHelperFormat(argv[6]), &owner, flags, &backup, &err);
+    if (g_str_equal(argv[1], "remove")) {
+        if (st.barrierW >= 0)
+            nvramHelperBarrier(&st);
+        ret = nvramHelperRemove(argv[2], argv[4], argv[5], &err);
+    }
+    else
+        ret = fwselNvramCopy(argv[2], nvramHelperFormat(argv[3]), argv[4], argv[5],
+                             nvramHelperFormat(argv[6]), &owner, flags, &backup, &err);
     fwselNvramSetTestHook(NULL, NULL);
 
     if (ret < 0) {

@@ -48,6 +48,14 @@ def main():
     cases.append(("a firmware feature given twice: refused, exit 2",
                   p.returncode == 2 and b"given twice" in p.stderr and p.stdout == b"", p))
 
+    # <os><type>, <loader>, <firmware> twice: read the first, written the
+    # first, read back inconsistently (fuzz-domxml, the 30-minute run)
+    p = run([a.fwsel, "--root", fedora, "--no-qemu-probe", "select",
+             os.path.join(k, "os-elements-twice.xml")])
+    cases.append(("an <os> element given twice: refused, exit 2",
+                  p.returncode == 2 and b"<os><type>: given twice" in p.stderr and
+                  p.stdout == b"", p))
+
     # '//' and '/./' in a path leaked the resolver's components
     vg = shutil.which("valgrind")
     if vg:

@@ -160,6 +160,37 @@ def test_deep_domain(env):
     return run
 
 
+ATTRS_HEAD = ("<domain type='kvm'><name>attrs</name><os firmware='efi'>"
+              "<type arch='x86_64' machine='q35'>hvm</type></os><metadata>\n")
+ATTRS_TAIL = "</metadata><features><acpi/></features></domain>\n"
+
+
+@case("a domain XML with 40,000 attributes on one element: refused before libxml2 "
+      "(its duplicate check is quadratic), exit 2")
+def test_many_attributes(env):
+    path = os.path.join(env.tmp, "attrs.xml")
+    with open(path, "w") as f:
+        f.write(ATTRS_HEAD + "<a " + " ".join("a%d='x'" % i for i in range(40000)) +
+                "/>" + ATTRS_TAIL)
+    run = env.run(["--root", env.bookworm, "select", path])
+    expect_refused(run, "attrs.xml:2: an element with more than 1024 attributes: refused", 64)
+    return run
+
+
+@case("1,024 attributes on one element, and thousands of '=' in comments, CDATA, "
+      "processing instructions and attribute values: read")
+def test_attributes_fit(env):
+    path = os.path.join(env.tmp, "attrs-fit.xml")
+    many = "=" * 5000
+    with open(path, "w") as f:
+        f.write(ATTRS_HEAD + "<a " + " ".join("a%d='x'" % i for i in range(1024)) + "/>" +
+                "<!-- %s --><b v='%s' w=\"%s>\"><![CDATA[%s]]></b><?pi %s?>" %
+                (many, many, many, many, many) + ATTRS_TAIL)
+    run = env.run(["--root", env.bookworm, "select", path])
+    expect(run.code == 0, "exit %s: %s" % (run.code, run.stderr[:300]))
+    return run
+
+
 @case("a qemu.conf with a 10 MiB line: refused, exit 2, the tree untouched")
 def test_qemu_conf_line(env):
     root = env.host_copy("conf-10mib")

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -754,6 +755,7 @@ testResetBackup(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
 
 typedef struct {
     bool killed;
+    bool reached;       /* got past the clean-up of stale temporary files */
     char *lastStep;     /* the last step reached, or "" */
     char *result;       /* "created", ..., "error ..." or NULL when killed */
 } nvramRun;
@@ -775,10 +777,15 @@ nvramParseOutput(const char *out, nvramRun *run)
 
     run->lastStep = g_strdup("");
     run->result = NULL;
+    run->reached = false;
     for (l = lines; *l; l++) {
         if (g_str_has_prefix(*l, "step ")) {
             g_free(run->lastStep);
             run->lastStep = g_strdup(*l + 5);
+            /* create and reset clean up before "open", remove before
+             * "dir-synced" */
+            if (g_str_equal(run->lastStep, "open") || g_str_equal(run->lastStep, "dir-synced"))
+                run->reached = true;
         } else if (g_str_has_prefix(*l, "result ")) {
             run->result = g_strdup(*l + 7);
         } else if (g_str_has_prefix(*l, "error ")) {
@@ -877,93 +884,38 @@ nvramHelperRun(GPtrArray *argv, nvramRun *run)
 }
 
 
-/* One copy for a forked child */
-typedef struct {
-    const char *tmpl;
-    const char *dir;
-    fwselFormat dstFmt;
-    unsigned int flags;
-} nvramJob;
-
-typedef struct {
-    int out;
-    unsigned int delayUs;
-} nvramChildState;
-
-
-static void
-nvramChildSay(int fd, const char *a, const char *b)
-{
-    g_autofree char *line = g_strdup_printf("%s %s\n", a, b);
-
-    if (write(fd, line, strlen(line)) < 0)
-        _exit(3);
-}
-
-
-static void
-nvramChildHook(const char *step, void *opaque)
-{
-    nvramChildState *st = opaque;
-
-    nvramChildSay(st->out, "step", step);
-    g_usleep(st->delayUs);
-}
-
-
-/*
- * Runs @job in a forked child, steps slowed by @delayUs, killed from
- * here after @killAfterUs.  Forking (no exec) keeps the hundreds of runs
- * cheap, even in sanitizer builds; the child leaves with _exit.
- */
-static void
-nvramForkRun(const nvramJob *job, unsigned int delayUs, gint64 killAfterUs,
-             nvramRun *run, gint64 *firstStepUs)
-{
-    gint64 start = g_get_monotonic_time();
-    int fds[2];
-    pid_t pid;
-
-    /* fork is only safe here while this process has one thread */
-    {
-        g_autofree char *tasks = nvramListDir("/proc/self/task");
-
-        g_assert_null(strchr(tasks, ' '));
-    }
-    g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
-    g_assert_cmpint(pid = fork(), >=, 0);
-    if (pid == 0) {
-        nvramChildState st = { fds[1], delayUs };
-        GError *err = NULL;
-        int ret;
-
-        close(fds[0]);
-        fwselNvramSetTestHook(nvramChildHook, &st);
-        ret = fwselNvramCopy(job->tmpl, FWSEL_FORMAT_RAW, job->dir, "g_VARS.fd", job->dstFmt,
-                             &nvramNoChown, job->flags, NULL, &err);
-        if (ret < 0)
-            nvramChildSay(fds[1], "error", err->message);
-        else
-            nvramChildSay(fds[1], "result", fwselNvramResultTypeToString(ret));
-        _exit(ret < 0 ? 1 : 0);
-    }
-    close(fds[1]);
-    nvramCollect(pid, fds[0], start, killAfterUs, run, firstStepUs);
-}
-
-
 /* ---- crash safety ----------------------------------------------------- */
 
+/*
+ * One kind of crash test: an operation killed at every step in turn (a
+ * program of its own, nvram-helper, that kills itself), then from
+ * outside at random moments.  After every run the varstore's path holds
+ * nothing (create), the old file or a complete new copy; a backup, when
+ * there is one, is the complete old file; the only other names are the
+ * varstore's own temporary files left by a killed reset, and the next
+ * operation on the varstore removes them.
+ */
 typedef struct {
-    const char *op;             /* "create" or "reset" */
+    const char *label;
+    const char *op;             /* "create", "reset" or "remove" */
     const char *dstFmt;
+    const char *option;         /* "--backup", "--incoming" or NULL */
+    unsigned int randomRuns;
+    guint32 seed;
+} nvramCrashSpec;
+
+typedef struct {
+    const nvramCrashSpec *spec;
     unsigned int runs;
     unsigned int killed;
     unsigned int completed;
     unsigned int absent;        /* final path: nothing */
     unsigned int isOld;         /* the old file, untouched */
     unsigned int isNew;         /* a complete copy */
+    unsigned int backups;       /* complete backups of the old file */
     unsigned int strays;        /* temporary names left by a kill */
+    unsigned int cleaned;       /* ... removed by the next operation */
+    GPtrArray *pending;         /* names of strays not yet removed */
     GHashTable *lastSteps;      /* step -> count, for killed runs */
 } nvramCrashStats;
 
@@ -982,13 +934,35 @@ nvramSameVars(const char *file, const char *fmt, const char *expect, const char 
 }
 
 
+/* A temporary name of varstore g_VARS.fd: .fwsel-g_VARS.fd.<16 hex>.tmp */
+static bool
+nvramIsOwnTemp(const char *name)
+{
+    const char *prefix = ".fwsel-g_VARS.fd.";
+    size_t i;
+
+    if (!g_str_has_prefix(name, prefix) || strlen(name) != strlen(prefix) + 16 + 4 ||
+        !g_str_has_suffix(name, ".tmp"))
+        return false;
+    for (i = strlen(prefix); i < strlen(prefix) + 16; i++) {
+        if (!g_ascii_isxdigit(name[i]))
+            return false;
+    }
+    return true;
+}
+
+
 static void
 nvramCrashVerify(nvramCrashStats *st, const nvramRun *run, const char *dir,
                  const char *tmpl, const char *oldCopy, const char *scratch)
 {
+    const nvramCrashSpec *spec = st->spec;
     g_autofree char *final = g_build_filename(dir, "g_VARS.fd", NULL);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    bool remove = g_str_equal(spec->op, "remove");
+    bool reset = g_str_equal(spec->op, "reset");
     const char *name;
+    guint i;
 
     st->runs++;
     if (run->killed) {
@@ -998,38 +972,67 @@ nvramCrashVerify(nvramCrashStats *st, const nvramRun *run, const char *dir,
                                 g_hash_table_lookup(st->lastSteps, run->lastStep)) + 1));
     } else {
         st->completed++;
-        g_assert_cmpstr(run->result, ==, oldCopy ? "replaced" : "created");
+        g_assert_cmpstr(run->result, ==,
+                        remove ? "removed" : oldCopy ? "replaced" : "created");
     }
 
     if (!nvramExists(final)) {
         /* reset never leaves the path empty */
-        g_assert_null(oldCopy);
-        g_assert_true(run->killed);
+        g_assert_false(reset);
+        g_assert_true(run->killed || remove);
         st->absent++;
     } else if (oldCopy && nvramSameContents(final, oldCopy)) {
         g_assert_true(run->killed);
         st->isOld++;
-    } else if (nvramSameVars(final, st->dstFmt, tmpl, scratch)) {
+    } else if (!remove && nvramSameVars(final, spec->dstFmt, tmpl, scratch)) {
         st->isNew++;
     } else {
-        g_error("%s %s: %s is neither absent, the old file nor a complete copy "
-                "(killed after step '%s')", st->op, st->dstFmt, final, run->lastStep);
+        g_error("%s: %s is neither absent, the old file nor a complete copy "
+                "(killed after step '%s')", spec->label, final, run->lastStep);
     }
 
-    /* an unnamed O_TMPFILE vanishes with the process; reset's temporary
-     * name exists between "linked" and "renamed" only */
+    /* strays of earlier runs are gone once an operation got past its
+     * clean-up (create and reset before "open", remove before its end) */
+    if (run->reached || !run->killed) {
+        for (i = 0; i < st->pending->len; i++) {
+            g_autofree char *path = g_build_filename(dir, g_ptr_array_index(st->pending, i),
+                                                     NULL);
+
+            if (nvramExists(path))
+                g_error("%s: %s, left by an earlier killed run, is still there after a "
+                        "run that got to step '%s'", spec->label, path, run->lastStep);
+            st->cleaned++;
+        }
+        g_ptr_array_set_size(st->pending, 0);
+    }
+
     while ((name = g_dir_read_name(d))) {
         g_autofree char *path = g_build_filename(dir, name, NULL);
 
         if (g_str_equal(name, "g_VARS.fd"))
             continue;
-        if (!oldCopy || !g_str_has_prefix(name, ".fwsel-") || !run->killed ||
-            !(g_str_equal(run->lastStep, "synced") || g_str_equal(run->lastStep, "linked") ||
-              g_str_equal(run->lastStep, "backup")))
-            g_error("%s: stray file %s after a run killed after step '%s'", st->op, name,
-                    run->lastStep);
-        st->strays++;
-        unlink(path);
+        if (g_str_has_prefix(name, "g_VARS.fd.bak-") && g_strcmp0(spec->option, "--backup") == 0) {
+            /* the user's own file from here on: complete, or not there */
+            if (!nvramSameContents(path, oldCopy))
+                g_error("%s: backup %s is not the old file", spec->label, name);
+            st->backups++;
+            unlink(path);
+            continue;
+        }
+        if (nvramIsOwnTemp(name) && reset && run->killed &&
+            (g_str_equal(run->lastStep, "synced") || g_str_equal(run->lastStep, "linked") ||
+             g_str_equal(run->lastStep, "backup"))) {
+            if (!g_ptr_array_find_with_equal_func(st->pending, name, g_str_equal, NULL)) {
+                st->strays++;
+                g_ptr_array_add(st->pending, g_strdup(name));
+            }
+            continue;
+        }
+        if (nvramIsOwnTemp(name) &&
+            g_ptr_array_find_with_equal_func(st->pending, name, g_str_equal, NULL))
+            continue;
+        g_error("%s: stray file %s after a run killed after step '%s'", spec->label, name,
+                run->lastStep);
     }
 }
 
@@ -1046,15 +1049,16 @@ nvramCrashReport(nvramCrashStats *st)
     while (g_hash_table_iter_next(&iter, &key, &value))
         g_string_append_printf(steps, " %s=%u", *(char *) key ? (char *) key : "(none)",
                                GPOINTER_TO_UINT(value));
-    g_test_message("crash %s -> %s: %u runs, %u killed, %u completed; final path: "
+    g_test_message("crash %s: %u runs, %u killed, %u completed; final path: "
                    "%u absent, %u old file, %u complete new copy, 0 partial; "
-                   "%u temporary names cleaned; killed after step:%s",
-                   st->op, st->dstFmt, st->runs, st->killed, st->completed, st->absent,
-                   st->isOld, st->isNew, st->strays, steps->str);
+                   "%u complete backups; %u temporary names left, %u removed by the next "
+                   "operation; killed after step:%s",
+                   st->spec->label, st->runs, st->killed, st->completed, st->absent,
+                   st->isOld, st->isNew, st->backups, st->strays, st->cleaned, steps->str);
 }
 
 
-/* Before each run: the old file for reset, nothing for create */
+/* Before each run: the old file for reset and remove, nothing for create */
 static void
 nvramCrashPrepare(const char *final, const char *oldCopy)
 {
@@ -1076,26 +1080,56 @@ nvramCrashPrepare(const char *final, const char *oldCopy)
 }
 
 
+static GPtrArray *
+nvramCrashArgv(const nvramCrashSpec *spec, const char *tmpl, const char *dir)
+{
+    GPtrArray *argv = nvramHelperArgv(spec->op, tmpl, "raw", dir, spec->dstFmt);
+
+    if (spec->option)
+        g_ptr_array_add(argv, g_strdup(spec->option));
+    return argv;
+}
+
+
+/* nvram-helper with its steps slowed by @delayUs, SIGKILLed after
+ * @killAfterUs (< 0: not) */
 static void
-nvramCrashRun(nvramFixture *fx, const char *op, const char *dstFmt,
-              unsigned int randomRuns, guint32 seed)
+nvramSpawnRun(GPtrArray *argv, unsigned int delayUs, gint64 killAfterUs, nvramRun *run,
+              gint64 *firstStepUs)
+{
+    g_autoptr(GError) err = NULL;
+    gint64 start = g_get_monotonic_time();
+    GPid pid;
+    int outFd;
+
+    g_ptr_array_add(argv, g_strdup("--delay"));
+    g_ptr_array_add(argv, g_strdup_printf("%u", delayUs));
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_async_with_pipes(NULL, (char **) argv->pdata, NULL,
+                                           G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
+                                           NULL, &outFd, NULL, &err));
+    nvramCollect(pid, outFd, start, killAfterUs, run, firstStepUs);
+}
+
+
+static void
+nvramCrashRun(nvramFixture *fx, const nvramCrashSpec *spec)
 {
     g_autofree char *tmpl = nvramPath(fx, "VARS.fd");
     g_autofree char *oldCopy = NULL;
     g_autofree char *scratch = nvramPath(fx, "scratch.raw");
     g_autofree char *dir = NULL;
     g_autofree char *final = NULL;
-    g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
+    g_autoptr(GRand) rand = g_rand_new_with_seed(spec->seed);
     g_autoptr(GHashTable) lastSteps = g_hash_table_new_full(g_str_hash, g_str_equal,
                                                             g_free, NULL);
-    nvramCrashStats st = { op, dstFmt, 0, 0, 0, 0, 0, 0, 0, lastSteps };
-    bool reset = g_str_equal(op, "reset");
+    g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func(g_free);
+    nvramCrashStats st = { spec, 0, 0, 0, 0, 0, 0, 0, 0, 0, pending, lastSteps };
+    bool create = g_str_equal(spec->op, "create");
     unsigned int steps;
     unsigned int k;
     gint64 fullUs;
     gint64 firstUs = 0;
-    nvramJob job = { tmpl, NULL, fwselFormatTypeFromString(dstFmt),
-                     reset ? FWSEL_NVRAM_REPLACE : 0 };
 
     /* SIGKILL does not lose the page cache, so fsync does not matter to
      * what these runs show; a tmpfs keeps its cost (and that of a busy
@@ -1105,25 +1139,23 @@ nvramCrashRun(nvramFixture *fx, const char *op, const char *dstFmt,
     else
         dir = nvramMkdir(fx, "nvram");
     final = g_build_filename(dir, "g_VARS.fd", NULL);
-    job.dir = dir;
 
     /* data, a hole, data: several chunks and a hole to keep */
-    nvramMakeTemplate(tmpl, 512 * KiB, 0, 256 * KiB + 123, seed, false);
+    nvramMakeTemplate(tmpl, 512 * KiB, 0, 256 * KiB + 123, spec->seed, false);
     {
         int fd = open(tmpl, O_WRONLY | O_CLOEXEC);
 
         g_assert_cmpint(pwrite(fd, "end", 3, 512 * KiB - 3), ==, 3);
         close(fd);
     }
-    if (reset) {
+    if (!create) {
         oldCopy = nvramPath(fx, "old.fd");
-        nvramMakeTemplate(oldCopy, 512 * KiB, 0, 512 * KiB, seed + 1, false);
+        nvramMakeTemplate(oldCopy, 512 * KiB, 0, 512 * KiB, spec->seed + 1, false);
     }
 
-    /* kill at step 1, 2, ... until a run gets through: every step, each
-     * run a program of its own (nvram-helper) that kills itself */
+    /* kill at step 1, 2, ... until a run gets through */
     for (steps = 1;; steps++) {
-        g_autoptr(GPtrArray) argv = nvramHelperArgv(op, tmpl, "raw", dir, dstFmt);
+        g_autoptr(GPtrArray) argv = nvramCrashArgv(spec, tmpl, dir);
         nvramRun run;
         bool killed;
 
@@ -1139,95 +1171,155 @@ nvramCrashRun(nvramFixture *fx, const char *op, const char *dstFmt,
         g_assert_cmpuint(steps, <, 200);
     }
 
-    /* then SIGKILL from outside at random moments (forked children,
-     * steps slowed a little); one clean run first to time them */
+    /* then SIGKILL from outside at random moments, steps slowed a little;
+     * one clean run first to time them */
     {
+        g_autoptr(GPtrArray) argv = nvramCrashArgv(spec, tmpl, dir);
         nvramRun run;
         gint64 start = g_get_monotonic_time();
 
         nvramCrashPrepare(final, oldCopy);
-        nvramForkRun(&job, 300, -1, &run, &firstUs);
+        nvramSpawnRun(argv, 300, -1, &run, &firstUs);
         fullUs = g_get_monotonic_time() - start;
         g_assert_false(run.killed);
+        nvramCrashVerify(&st, &run, dir, tmpl, oldCopy, scratch);
         nvramRunClear(&run);
     }
-    for (k = 0; k < randomRuns; k++) {
+    for (k = 0; k < spec->randomRuns; k++) {
+        g_autoptr(GPtrArray) argv = nvramCrashArgv(spec, tmpl, dir);
         nvramRun run;
 
         nvramCrashPrepare(final, oldCopy);
         /* from a little before the first step to the end */
-        nvramForkRun(&job, 300, g_rand_int_range(rand, firstUs / 2, (gint32) fullUs + 1),
-                     &run, NULL);
+        nvramSpawnRun(argv, 300, g_rand_int_range(rand, firstUs / 2, (gint32) fullUs + 1),
+                      &run, NULL);
         nvramCrashVerify(&st, &run, dir, tmpl, oldCopy, scratch);
         nvramRunClear(&run);
     }
 
-    g_test_message("crash %s -> %s: in %s (%s)", op, dstFmt, dir,
+    /* a last complete run leaves nothing but the varstore */
+    {
+        g_autoptr(GPtrArray) argv = nvramCrashArgv(spec, tmpl, dir);
+        g_autofree char *listing = NULL;
+        nvramRun run;
+
+        nvramCrashPrepare(final, oldCopy);
+        nvramHelperRun(argv, &run);
+        nvramCrashVerify(&st, &run, dir, tmpl, oldCopy, scratch);
+        nvramRunClear(&run);
+        listing = nvramListDir(dir);
+        g_assert_cmpstr(listing, ==, g_str_equal(spec->op, "remove") ? "" : "g_VARS.fd");
+    }
+
+    g_test_message("crash %s: in %s (%s)", spec->label, dir,
                    fx->mount ? "tmpfs" : "scratch directory");
     nvramCrashReport(&st);
-    g_assert_cmpuint(st.runs, ==, steps + randomRuns);
+    g_assert_cmpuint(st.runs, ==, steps + spec->randomRuns + 2);
 }
 
 
-static void
-testCrashCreate(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
-{
-    nvramCrashRun(fx, "create", "raw", 200, 11);
-}
+/* At least 1,000 kill points in all (the sums are in the test's log) */
+static const nvramCrashSpec nvramCrashCreate = {
+    "create -> raw", "create", "raw", NULL, 300, 11 };
+static const nvramCrashSpec nvramCrashCreateQcow2 = {
+    "create -> qcow2", "create", "qcow2", NULL, 40, 13 };
+static const nvramCrashSpec nvramCrashIncoming = {
+    "create --incoming -> raw", "create", "raw", "--incoming", 150, 16 };
+static const nvramCrashSpec nvramCrashReset = {
+    "reset -> raw", "reset", "raw", NULL, 300, 12 };
+static const nvramCrashSpec nvramCrashResetBackup = {
+    "reset --backup -> raw", "reset", "raw", "--backup", 250, 17 };
+static const nvramCrashSpec nvramCrashRemove = {
+    "remove", "remove", "raw", NULL, 100, 18 };
 
 
 static void
-testCrashReset(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+testCrash(nvramFixture *fx, gconstpointer data)
 {
-    nvramCrashRun(fx, "reset", "raw", 200, 12);
-}
+    const nvramCrashSpec *spec = data;
 
-
-static void
-testCrashCreateQcow2(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
-{
-    if (!nvramHaveQemuImg()) {
+    if (g_str_equal(spec->dstFmt, "qcow2") && !nvramHaveQemuImg()) {
         g_test_skip("qemu-img is not installed (qemu-utils)");
         return;
     }
-    nvramCrashRun(fx, "create", "qcow2", 30, 13);
+    nvramCrashRun(fx, spec);
 }
 
 
-/* ---- racing creators -------------------------------------------------- */
+/* ---- racing operations ------------------------------------------------ */
+
+/*
+ * Two operations on one varstore, released together: both wait at the
+ * barrier (nvram-helper --barrier: a copy waits with its file complete
+ * and synced, not yet linked; remove waits before it looks).  Whatever
+ * the order, the path ends with nothing or a complete file, nothing else
+ * is left in the directory, and each reports an outcome that fits.
+ */
+typedef struct {
+    const char *label;
+    const char *op[2];
+    const char *option[2];
+    bool oldFile;               /* a varstore is there before */
+    const char *outcomes;       /* "A+B" pairs allowed, space-separated */
+} nvramRaceSpec;
+
+static const nvramRaceSpec nvramRaceCreateCreate = {
+    "create vs create", { "create", "create" }, { NULL, NULL }, false,
+    "created+existed existed+created" };
+static const nvramRaceSpec nvramRaceCreateReset = {
+    "create vs reset", { "create", "reset" }, { NULL, NULL }, false,
+    "created+replaced existed+created created+created" };
+static const nvramRaceSpec nvramRaceResetRemove = {
+    "reset vs remove", { "reset", "remove" }, { NULL, NULL }, true,
+    "replaced+removed created+removed" };
+/* the hook of a migration run twice for the same incoming domain */
+static const nvramRaceSpec nvramRaceIncoming = {
+    "two incoming hooks", { "create", "create" }, { "--incoming", "--incoming" }, false,
+    "created+error error+created" };
+
 
 static void
-testRace(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+testRace(nvramFixture *fx, gconstpointer data)
 {
+    const nvramRaceSpec *spec = data;
     g_autofree char *tmpl = nvramPath(fx, "VARS.fd");
+    g_autofree char *old = nvramPath(fx, "old.fd");
     g_autofree char *dir = nvramMkdir(fx, "nvram");
     g_autofree char *final = g_build_filename(dir, "g_VARS.fd", NULL);
+    g_auto(GStrv) allowed = g_strsplit(spec->outcomes, " ", -1);
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GString) summary = g_string_new(NULL);
+    GHashTableIter iter;
+    gpointer key;
+    gpointer value;
     unsigned int round;
 
     nvramMakeTemplate(tmpl, 256 * KiB, 0, 200 * KiB, 14, false);
+    nvramMakeTemplate(old, 256 * KiB, 0, 256 * KiB, 19, false);
 
-    for (round = 0; round < 10; round++) {
+    for (round = 0; round < 20; round++) {
         g_autofree char *listing = NULL;
         g_autofree char *barrier = NULL;
+        g_autofree char *pair = NULL;
         g_autoptr(GError) err = NULL;
+        char *results[2] = { NULL, NULL };
         int ready[2];
         int go[2];
         GPid pids[2];
         int outs[2];
-        unsigned int created = 0;
-        unsigned int existed = 0;
         char c[2];
         int i;
 
-        /* both creators wait, file complete, just before linking it */
         g_assert_cmpint(pipe(ready), ==, 0);
         g_assert_cmpint(pipe(go), ==, 0);
         barrier = g_strdup_printf("%d,%d", ready[1], go[0]);
-        unlink(final);
+        nvramCrashPrepare(final, spec->oldFile ? old : NULL);
 
         for (i = 0; i < 2; i++) {
-            g_autoptr(GPtrArray) argv = nvramHelperArgv("create", tmpl, "raw", dir, "raw");
+            g_autoptr(GPtrArray) argv = nvramHelperArgv(spec->op[i], tmpl, "raw", dir, "raw");
 
+            if (spec->option[i])
+                g_ptr_array_add(argv, g_strdup(spec->option[i]));
             g_ptr_array_add(argv, g_strdup("--barrier"));
             g_ptr_array_add(argv, g_strdup(barrier));
             g_ptr_array_add(argv, NULL);
@@ -1256,26 +1348,43 @@ testRace(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
                 g_string_append_len(out, buf, n);
             close(outs[i]);
             g_assert_cmpint(waitpid(pids[i], &status, 0), ==, pids[i]);
-            g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+            g_assert_true(WIFEXITED(status));
             nvramParseOutput(out->str, &run);
-            /* both reached the barrier with a complete file */
-            g_assert_nonnull(strstr(out->str, "step synced"));
-            if (g_strcmp0(run.result, "created") == 0)
-                created++;
-            else if (g_strcmp0(run.result, "existed") == 0)
-                existed++;
-            else
-                g_error("racing creator: unexpected outcome: %s", out->str);
+            if (WEXITSTATUS(status) == 0) {
+                results[i] = g_strdup(run.result);
+            } else if (g_str_has_prefix(out->str, "error ") || strstr(out->str, "\nerror ")) {
+                /* only the incoming hook may refuse, and only because the
+                 * file is there (FWSEL_ERROR_EXISTS) */
+                g_assert_nonnull(spec->option[i]);
+                g_assert_true(strstr(out->str, "appeared while it was being created") ||
+                              strstr(out->str, "already exists"));
+                results[i] = g_strdup("error");
+            } else {
+                g_error("%s: %s failed: %s", spec->label, spec->op[i], out->str);
+            }
             nvramRunClear(&run);
         }
-        g_assert_cmpuint(created, ==, 1);
-        g_assert_cmpuint(existed, ==, 1);
-        g_assert_true(nvramSameContents(tmpl, final));
+
+        pair = g_strdup_printf("%s+%s", results[0], results[1]);
+        g_free(results[0]);
+        g_free(results[1]);
+        if (!g_strv_contains((const char * const *) allowed, pair))
+            g_error("%s: outcome %s is not one of: %s", spec->label, pair, spec->outcomes);
+        g_hash_table_insert(seen, g_strdup(pair), GUINT_TO_POINTER(
+            GPOINTER_TO_UINT(g_hash_table_lookup(seen, pair)) + 1));
+
+        if (nvramExists(final))
+            g_assert_true(nvramSameContents(tmpl, final));
         listing = nvramListDir(dir);
-        g_assert_cmpstr(listing, ==, "g_VARS.fd");
+        g_assert_cmpstr(listing, ==, nvramExists(final) ? "g_VARS.fd" : "");
     }
-    g_test_message("10 rounds of two creators released together at the link: "
-                   "each round 1 created, 1 existed, 1 complete file");
+
+    g_hash_table_iter_init(&iter, seen);
+    while (g_hash_table_iter_next(&iter, &key, &value))
+        g_string_append_printf(summary, " %s=%u", (char *) key, GPOINTER_TO_UINT(value));
+    g_test_message("race %s: 20 rounds, released together; outcomes:%s; every round "
+                   "nothing or a complete file, nothing else left", spec->label,
+                   summary->str);
 }
 
 
@@ -1491,6 +1600,89 @@ testDomainQcow2(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
     text = nvramCheckText(&d, FWSEL_NVRAM_EXISTED);
     g_assert_cmpstr(text, ==, "/var/lib/libvirt/qemu/nvram/guest_VARS.qcow2: is a raw "
                               "image, but the domain declares format='qcow2'");
+    nvramDomainClear(&d);
+}
+
+
+/*
+ * Temporary files a killed reset left: check, remove and create of the
+ * domain delete those of its own varstore that no process holds, and
+ * nothing else (another domain's, a name that only looks alike, a
+ * symbolic link, a backup, one a running operation has locked).
+ */
+static void
+testStaleTemporary(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
+{
+    nvramDomainFx d;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *dir = NULL;
+    g_autofree char *locked = NULL;
+    g_autofree char *listing = NULL;
+    g_autofree char *target = nvramPath(fx, "target");
+    fwselNvramOwner owner = { false, 0, 0 };
+    static const char *const kept[] = {
+        ".fwsel-other_VARS.fd.0123456789abcdef.tmp",
+        ".fwsel-guest_VARS.fd.0123456789ABCDEF.tmp",
+        ".fwsel-guest_VARS.fd.0123.tmp",
+        ".fwsel-guest_VARS.fd.0123456789abcdef.tmp.x",
+        "guest_VARS.fd.bak-20260101T000000",
+    };
+    const char *stale = ".fwsel-guest_VARS.fd.0123456789abcdef.tmp";
+    int lockFd;
+    size_t i;
+
+    nvramDomainInit(&d, fx, FWSEL_FORMAT_RAW);
+    dir = g_path_get_dirname(d.final);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+    for (i = 0; i < G_N_ELEMENTS(kept); i++) {
+        g_autofree char *path = g_build_filename(dir, kept[i], NULL);
+
+        nvramWriteFile(path, "x", 1);
+    }
+    {
+        g_autofree char *path = g_build_filename(dir, stale, NULL);
+        g_autofree char *link = g_build_filename(dir, ".fwsel-guest_VARS.fd.1111111111111111.tmp",
+                                                 NULL);
+
+        nvramWriteFile(path, "x", 1);
+        nvramWriteFile(target, "x", 1);
+        g_assert_cmpint(symlink(target, link), ==, 0);
+    }
+    /* a reset at work: its file is locked */
+    locked = g_build_filename(dir, ".fwsel-guest_VARS.fd.fedcba9876543210.tmp", NULL);
+    nvramWriteFile(locked, "x", 1);
+    lockFd = open(locked, O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(lockFd, >=, 0);
+    g_assert_cmpint(flock(lockFd, LOCK_EX), ==, 0);
+
+    g_assert_cmpint(fwselNvramCheck(d.catalog, d.dom, problems, &err), ==, FWSEL_NVRAM_ABSENT);
+    g_assert_no_error(err);
+    listing = nvramListDir(dir);
+    g_assert_cmpstr(listing, ==,
+                    ".fwsel-guest_VARS.fd.0123.tmp .fwsel-guest_VARS.fd.0123456789ABCDEF.tmp "
+                    ".fwsel-guest_VARS.fd.0123456789abcdef.tmp.x "
+                    ".fwsel-guest_VARS.fd.1111111111111111.tmp "
+                    ".fwsel-guest_VARS.fd.fedcba9876543210.tmp "
+                    ".fwsel-other_VARS.fd.0123456789abcdef.tmp guest_VARS.fd.bak-20260101T000000");
+
+    /* the operation ended: remove (and create) clean up after it */
+    close(lockFd);
+    g_assert_cmpint(fwselNvramRemove(d.catalog, d.dom, 0, &err), ==, FWSEL_NVRAM_ABSENT);
+    g_assert_false(nvramExists(locked));
+    nvramWriteFile(locked, "x", 1);
+    g_assert_cmpint(fwselNvramCreate(d.catalog, d.dom, &owner, 0, &err), ==,
+                    FWSEL_NVRAM_CREATED);
+    g_assert_no_error(err);
+    g_clear_pointer(&listing, g_free);
+    listing = nvramListDir(dir);
+    g_assert_cmpstr(listing, ==,
+                    ".fwsel-guest_VARS.fd.0123.tmp .fwsel-guest_VARS.fd.0123456789ABCDEF.tmp "
+                    ".fwsel-guest_VARS.fd.0123456789abcdef.tmp.x "
+                    ".fwsel-guest_VARS.fd.1111111111111111.tmp "
+                    ".fwsel-other_VARS.fd.0123456789abcdef.tmp guest_VARS.fd "
+                    "guest_VARS.fd.bak-20260101T000000");
+    g_assert_true(nvramExists(target));
     nvramDomainClear(&d);
 }
 
@@ -1824,6 +2016,7 @@ main(int argc, char **argv)
     NVRAM_TEST("domain-owner", testDomainOwner);
     NVRAM_TEST("domain-qcow2", testDomainQcow2);
     NVRAM_TEST("domain-remove", testDomainRemove);
+    NVRAM_TEST("stale-temporary", testStaleTemporary);
     NVRAM_TEST("domain-names", testDomainNames);
     NVRAM_TEST("command", testCommand);
 
@@ -1831,10 +2024,21 @@ main(int argc, char **argv)
 #define STRESS_TEST(path, func) \
     g_test_add("/stress/" path, nvramFixture, NULL, nvramSetup, func, nvramTeardown)
 
-    STRESS_TEST("race", testRace);
-    STRESS_TEST("crash-create", testCrashCreate);
-    STRESS_TEST("crash-reset", testCrashReset);
-    STRESS_TEST("crash-create-qcow2", testCrashCreateQcow2);
+#define CRASH_TEST(path, spec) \
+    g_test_add("/stress/" path, nvramFixture, &spec, nvramSetup, testCrash, nvramTeardown)
+#define RACE_TEST(path, spec) \
+    g_test_add("/stress/" path, nvramFixture, &spec, nvramSetup, testRace, nvramTeardown)
+
+    RACE_TEST("race-create-create", nvramRaceCreateCreate);
+    RACE_TEST("race-create-reset", nvramRaceCreateReset);
+    RACE_TEST("race-reset-remove", nvramRaceResetRemove);
+    RACE_TEST("race-incoming-twice", nvramRaceIncoming);
+    CRASH_TEST("crash-create", nvramCrashCreate);
+    CRASH_TEST("crash-create-incoming", nvramCrashIncoming);
+    CRASH_TEST("crash-reset", nvramCrashReset);
+    CRASH_TEST("crash-reset-backup", nvramCrashResetBackup);
+    CRASH_TEST("crash-create-qcow2", nvramCrashCreateQcow2);
+    CRASH_TEST("crash-remove", nvramCrashRemove);
 
     return g_test_run();
 }

@@ -185,12 +185,61 @@ def compare(fwsel, vfv, python, path, tmp):
     return diffs, summary
 
 
+MICROSOFT = "77fa9abd-0359-4d32-bd60-28f4e78f784b"
+FWSEL_OWNER = "8b4713ac-8916-4842-98c0-2453b281d1e8"
+
+
+def compare_enroll(fwsel, vfv, template, owner, adds, tmp):
+    """enroll @adds ((kek|db, file), ...) into copies of @template with
+    virt-fwsel and with virt-fw-vars; the variables virt-fw-vars reads
+    back from both (name, GUID, attributes, time, data) must be equal"""
+    ours = os.path.join(tmp, "enroll-fwsel.fd")
+    theirs = os.path.join(tmp, "enroll-vfv.fd")
+    for path in glob.glob(ours + "*"):
+        os.unlink(path)
+    shutil.copy(template, ours)
+    argv = [fwsel, "nvram", "enroll", "--file", ours]
+    vargv = [vfv, "-i", template, "-o", theirs]
+    for db, path in adds:
+        argv += ["--" + db, path]
+        vargv += ["--add-" + db, owner, path]
+    p = subprocess.run(argv, capture_output=True, text=True)
+    if p.returncode != 0:
+        return ["virt-fwsel nvram enroll failed: " + p.stderr.strip()]
+    p = subprocess.run(vargv, capture_output=True, text=True)
+    if p.returncode != 0:
+        return ["virt-fw-vars failed: " + p.stderr.strip()]
+    views = []
+    for path in (ours, theirs):
+        out = path + ".json"
+        p = subprocess.run([vfv, "-i", path, "--output-json", out], capture_output=True,
+                           text=True)
+        if p.returncode != 0:
+            return ["virt-fw-vars cannot read %s: %s" % (path, p.stderr.strip())]
+        with open(out, encoding="utf-8") as f:
+            views.append({(v["name"], v["guid"]): v for v in json.load(f)["variables"]})
+    diffs = []
+    for key in sorted(set(views[0]) | set(views[1])):
+        a, b = views[0].get(key), views[1].get(key)
+        if a is None or b is None:
+            diffs.append("%s %s: only in %s's result" % (key[0], key[1],
+                                                        "virt-fwsel" if a else "virt-fw-vars"))
+            continue
+        for field in sorted(set(a) | set(b)):
+            if a.get(field) != b.get(field):
+                diffs.append("%s: %s differs (virt-fwsel %.40s / virt-fw-vars %.40s)" %
+                             (key[0], field, a.get(field), b.get(field)))
+    return diffs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fwsel", required=True)
     ap.add_argument("--data", required=True, help="tests-data")
     ap.add_argument("--host", action="store_true",
                     help="also the host's /usr/share/OVMF and /usr/share/AAVMF varstores")
+    ap.add_argument("--only", action="store_true",
+                    help="compare only the files named, not tests-data nor enrollments")
     ap.add_argument("files", nargs="*", help="more varstores to compare")
     args = ap.parse_args()
 
@@ -200,7 +249,14 @@ def main():
         return 77
     python = interpreter(vfv)
 
-    files = sorted(glob.glob(os.path.join(args.data, "varstore", "*.fd")))
+    files = [] if args.only else sorted(glob.glob(os.path.join(args.data, "varstore", "*.fd")))
+    # the audit host: templates and guests' varstores, most written by
+    # 'nvram enroll' (broken_VARS.fd is not a varstore on purpose)
+    keys = os.path.join(args.data, "hosts", "secure-boot-keys")
+    files += [] if args.only else sorted(
+                    p for p in glob.glob(os.path.join(keys, "usr", "share", "OVMF", "*VARS*.fd")) +
+                    glob.glob(os.path.join(keys, "var", "lib", "libvirt", "qemu", "nvram", "*.fd"))
+                    if not p.endswith("broken_VARS.fd"))
     if args.host:
         files += sorted(glob.glob("/usr/share/OVMF/*VARS*.fd") +
                         glob.glob("/usr/share/AAVMF/*VARS*.fd"))
@@ -221,6 +277,29 @@ def main():
                     print("  " + d)
             else:
                 print("same %s: %s" % (path, summary))
+        # the same enrollment by virt-fwsel and by virt-fw-vars must store
+        # the same variables
+        certs = os.path.join(args.data, "varstore", "certs")
+        enrollments = [] if args.only else [
+            ("OVMF_VARS_4M.ms.fd", MICROSOFT,
+             [("kek", "MicrosoftCorporationKEK2KCA2023.der"), ("db", "WindowsUEFICA2023.der"),
+              ("db", "MicrosoftUEFICA2023.der")]),
+            ("OVMF_VARS_4M.fd", FWSEL_OWNER,
+             [("kek", "fwsel-test-kek.der"), ("db", "fwsel-test-db.pem")]),
+        ]
+        for template, owner, adds in enrollments:
+            diffs = compare_enroll(os.path.abspath(args.fwsel), vfv,
+                                   os.path.join(args.data, "varstore", template), owner,
+                                   [(db, os.path.join(certs, f)) for db, f in adds], tmp)
+            name = "enroll %s + %s" % (template, ", ".join(f for _, f in adds))
+            if diffs:
+                failed += 1
+                print("DIFFERENT " + name)
+                for d in diffs:
+                    print("  " + d)
+            else:
+                print("same " + name)
+            files.append(name)
     print("%d passed, %d failed, %d skipped" % (len(files) - failed - skipped, failed, skipped))
     return 1 if failed else 0
 

@@ -398,3 +398,83 @@ fwselCliDrift(fwselCli *cli, int argc, char **argv)
     }
     return drift->state == FWSEL_DRIFT_CHANGED ? FWSEL_EXIT_FAIL : FWSEL_EXIT_OK;
 }
+
+
+/**
+ * fwselCliAuditLibvirt:
+ *
+ * nvram audit through libvirt: every domain the connection knows,
+ * persistent or transient; a running one is judged by its live
+ * definition (the varstore it really uses).
+ */
+int
+fwselCliAuditLibvirt(fwselCli *cli)
+{
+    g_autoptr(fwselCatalog) catalog = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) domains =
+        g_ptr_array_new_with_free_func((GDestroyNotify) fwselCliAuditDomainFree);
+    virConnectPtr conn;
+    virDomainPtr *doms = NULL;
+    int n;
+    int i;
+    int ret;
+
+    if (!(catalog = fwselCliLoad(cli, &err)) ||
+        !(conn = fwselCliConnect(cli, &err)))
+        return fwselCliFail(err);
+    if ((n = virConnectListAllDomains(conn, &doms, 0)) < 0) {
+        fwselCliLibvirtError(&err, "cannot list the domains");
+        virConnectClose(conn);
+        return fwselCliFail(err);
+    }
+    for (i = 0; i < n; i++) {
+        fwselCliAuditDomain *d = g_new0(fwselCliAuditDomain, 1);
+        g_autoptr(GError) derr = NULL;
+        g_autofree char *xml = NULL;
+        int active = virDomainIsActive(doms[i]);
+
+        d->name = g_strdup(virDomainGetName(doms[i]));
+        d->state = g_strdup(active == 1 ? "running" : "shut off");
+        g_ptr_array_add(domains, d);
+        if (!(xml = fwselCliDomainXML(doms[i], active == 1 ? 0 : VIR_DOMAIN_XML_INACTIVE,
+                                      &derr)) ||
+            !(d->doc = fwselDomainXMLParse(d->name, xml, strlen(xml), &derr)))
+            d->error = g_strdup_printf("cannot read its definition: %s", derr->message);
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    ret = fwselCliAuditReport(cli, catalog, domains);
+    virConnectClose(conn);
+    return ret;
+}
+
+
+/**
+ * fwselCliDomainRunning:
+ *
+ * Whether libvirt runs the domain @name: 1 running (or paused), 0 shut
+ * off or not defined, -1 when libvirt cannot be asked.
+ */
+int
+fwselCliDomainRunning(fwselCli *cli, const char *name, GError **error)
+{
+    virConnectPtr conn;
+    virDomainPtr dom;
+    int active;
+
+    if (!(conn = fwselCliConnect(cli, error)))
+        return -1;
+    if (!(dom = virDomainLookupByName(conn, name))) {
+        virConnectClose(conn);
+        return 0;
+    }
+    active = virDomainIsActive(dom);
+    virDomainFree(dom);
+    virConnectClose(conn);
+    if (active < 0) {
+        fwselCliLibvirtError(error, "cannot tell whether the domain runs");
+        return -1;
+    }
+    return active;
+}

@@ -1,6 +1,6 @@
 /*
- * cli-nvram.c: virt-fwsel nvram create|reset|check|remove|inspect DOMAIN.xml,
- * and nvram inspect --file FILE
+ * cli-nvram.c: virt-fwsel nvram create|reset|check|remove|inspect|enroll
+ * DOMAIN.xml, nvram inspect|enroll --file FILE, and nvram audit
  *
  * The domain goes through selection first, so a bare firmware='efi'
  * domain gets the varstore path and template libvirt would give it; a
@@ -9,10 +9,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "virt-fwsel.h"
 #include "fwsel-varstore.h"
+#include "fwsel-enroll.h"
 
 typedef enum {
     FWSEL_CLI_NVRAM_CREATE,
@@ -20,13 +23,15 @@ typedef enum {
     FWSEL_CLI_NVRAM_CHECK,
     FWSEL_CLI_NVRAM_REMOVE,
     FWSEL_CLI_NVRAM_INSPECT,
+    FWSEL_CLI_NVRAM_AUDIT,
+    FWSEL_CLI_NVRAM_ENROLL,
 
     FWSEL_CLI_NVRAM_LAST
 } fwselCliNvramOp;
 
 FWSEL_ENUM_DECL(fwselCliNvramOp);
 FWSEL_ENUM_IMPL(fwselCliNvramOp, FWSEL_CLI_NVRAM_LAST,
-                "create", "reset", "check", "remove", "inspect");
+                "create", "reset", "check", "remove", "inspect", "audit", "enroll");
 
 
 /* The domain after selection, and whether the XML itself names the path */
@@ -222,6 +227,221 @@ fwselCliNvramInspect(fwselCli *cli, const fwselCatalog *catalog, const fwselDoma
 }
 
 
+/*
+ * Whether a process holds a lock on the open varstore @fd: QEMU locks
+ * the images it has open (byte-range OFD locks), the varstore of a
+ * running guest included.
+ */
+static bool
+fwselCliNvramLocked(int fd)
+{
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+
+    if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+        return false;
+    return fl.l_type != F_UNLCK;
+}
+
+
+/* The certificates of --kek and --db, loaded and decoded */
+static GPtrArray *
+fwselCliNvramEnrollCerts(fwselCli *cli, GError **error)
+{
+    g_autoptr(GPtrArray) certs = g_ptr_array_new_with_free_func((GDestroyNotify) fwselEnrollCertFree);
+    char **f;
+
+    for (f = cli->kek; f && *f; f++) {
+        fwselEnrollCert *cert = fwselEnrollCertLoad(*f, FWSEL_SIGDB_KEK, cli->sigOwner, error);
+
+        if (!cert)
+            return NULL;
+        g_ptr_array_add(certs, cert);
+    }
+    for (f = cli->db; f && *f; f++) {
+        fwselEnrollCert *cert = fwselEnrollCertLoad(*f, FWSEL_SIGDB_DB, cli->sigOwner, error);
+
+        if (!cert)
+            return NULL;
+        g_ptr_array_add(certs, cert);
+    }
+    return g_steal_pointer(&certs);
+}
+
+
+/* The new image must read back with every certificate where it belongs */
+static int
+fwselCliNvramEnrollVerify(const char *path, const guint8 *buf, gsize len, GPtrArray *certs,
+                          GError **error)
+{
+    g_autoptr(fwselVarstore) store = NULL;
+    g_autoptr(fwselVarstoreInfo) info = NULL;
+    guint i;
+
+    if (!(store = fwselVarstoreParse(path, g_memdup2(buf, len), len, error)) ||
+        !(info = fwselVarstoreDecode(store, error))) {
+        g_prefix_error(error, "internal error: the new varstore does not read back: ");
+        return -1;
+    }
+    for (i = 0; i < certs->len; i++) {
+        const fwselEnrollCert *cert = g_ptr_array_index(certs, i);
+        const fwselSigDb *db = &info->dbs[cert->db];
+        bool found = false;
+        guint j;
+
+        for (j = 0; db->present && j < db->sigs->len; j++) {
+            const fwselSignature *sig = g_ptr_array_index(db->sigs, j);
+
+            if (sig->type == FWSEL_SIG_X509 && g_str_equal(sig->sha256, cert->sig->sha256))
+                found = true;
+        }
+        if (!found) {
+            g_set_error(error, FWSEL_ERROR, FWSEL_ERROR_IO,
+                        "internal error: %s is not in the new %s", cert->path, db->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+
+/*
+ * nvram enroll DOMAIN.xml | --file FILE: add certificates to KEK and db of
+ * a varstore whose guest is shut off.
+ */
+static int
+fwselCliNvramEnroll(fwselCli *cli, int argc, char **argv)
+{
+    g_autoptr(fwselCatalog) catalog = NULL;
+    g_autoptr(fwselResult) sel = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) certs = NULL;
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(fwselVarstore) store = NULL;
+    g_autoptr(fwselVarstoreInfo) info = NULL;
+    g_autofree guint8 *image = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *backup = NULL;
+    FWSEL_AUTOCLOSE int fd = -1;
+    const fwselRoot *root = NULL;
+    const char *name G_GNUC_UNUSED = NULL;   /* asked to libvirt */
+    bool explicitPath = false;
+    struct stat sb;
+    gsize len = 0;
+    guint i;
+
+    if ((cli->file && argc != 1) || (!cli->file && argc != 2))
+        return fwselCliUsage("nvram enroll takes DOMAIN.xml or --file FILE");
+    if (!cli->kek && !cli->db)
+        return fwselCliUsage("nvram enroll: name the certificates to add with --kek and --db");
+    if (cli->backup || cli->owner || cli->incoming)
+        return fwselCliUsage("nvram enroll always keeps a backup; --backup, --owner and "
+                             "--incoming do not apply");
+#ifndef WITH_LIBVIRT
+    /* a domain libvirt may run: let virt-fwsel-libvirt ask libvirt first */
+    if (!cli->file && !cli->root && fwselCliHaveLibvirt())
+        return fwselCliExecLibvirt(cli, argc, argv);
+#endif
+
+    if (!(certs = fwselCliNvramEnrollCerts(cli, &err)))
+        return fwselCliFail(err);
+
+    if (cli->file) {
+        path = g_canonicalize_filename(cli->file, NULL);
+    } else {
+        if (!(sel = fwselCliNvramDomain(cli, argv[1], &catalog, &explicitPath, &err)) ||
+            fwselNvramDomainCheck(sel->dom, &err) < 0)
+            return fwselCliFail(err);
+        path = g_strdup(sel->dom->nvram.path);
+        root = catalog->root;
+        name = sel->dom->name;
+    }
+
+#ifdef WITH_LIBVIRT
+    if (name && !cli->root) {
+        int running = fwselCliDomainRunning(cli, name, &err);
+
+        if (running == 1) {
+            fprintf(stderr, "virt-fwsel: domain %s is running: shut it off before "
+                    "enrolling (its firmware would overwrite the varstore)\n", name);
+            return FWSEL_EXIT_USAGE;
+        }
+        if (running < 0) {
+            fwselCliNote("cannot ask libvirt whether %s runs (%s); relying on QEMU's "
+                         "lock on the varstore", name, err->message);
+            g_clear_error(&err);
+        }
+    }
+#endif
+
+    if (!root) {
+        g_autoptr(fwselRoot) host = NULL;
+
+        if (!(host = fwselRootOpen("/", &err)) ||
+            (fd = fwselNvramOpenExisting(host, path, &sb, &err)) < 0)
+            return fwselCliFail(err);
+    } else if ((fd = fwselNvramOpenExisting(root, path, &sb, &err)) < 0) {
+        return fwselCliFail(err);
+    }
+    if (fwselCliNvramLocked(fd)) {
+        fprintf(stderr, "virt-fwsel: %s is locked by a running process (QEMU?): shut the "
+                "guest off before enrolling\n", path);
+        return FWSEL_EXIT_USAGE;
+    }
+    if (!(store = fwselVarstoreReadFD(fd, path, &err)) ||
+        !(info = fwselVarstoreDecode(store, &err)))
+        return fwselCliFail(err);
+    if (store->format != FWSEL_FORMAT_RAW) {
+        fprintf(stderr, "virt-fwsel: %s: a qcow2 varstore cannot be rewritten in place "
+                "safely; convert it to raw first\n", path);
+        return FWSEL_EXIT_USAGE;
+    }
+
+    image = fwselVarstoreEnroll(store, info, certs, notes, &len, &err);
+    for (i = 0; i < notes->len; i++)
+        printf("%s\n", (const char *) g_ptr_array_index(notes, i));
+    if (!image) {
+        if (err)
+            return fwselCliFail(err);
+        printf("%s: nothing to add: left as it is\n", path);
+        return FWSEL_EXIT_OK;
+    }
+    if (fwselCliNvramEnrollVerify(path, image, len, certs, &err) < 0)
+        return fwselCliFail(err);
+
+    if (!root) {
+        g_autoptr(fwselRoot) host = NULL;
+
+        if (!(host = fwselRootOpen("/", &err)) ||
+            fwselNvramRewrite(host, path, &sb, image, len, &backup, &err) < 0)
+            return fwselCliFail(err);
+    } else if (fwselNvramRewrite(root, path, &sb, image, len, &backup, &err) < 0) {
+        return fwselCliFail(err);
+    }
+    printf("enrolled into %s; the old varstore is kept as %s\n", path, backup);
+    return FWSEL_EXIT_OK;
+}
+
+
+/* nvram audit: offline under --root or with --offline, else libvirt */
+static int
+fwselCliNvramAudit(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
+{
+    if (argc != 1)
+        return fwselCliUsage("nvram audit takes no arguments");
+    if (cli->file || cli->kek || cli->db || cli->sigOwner || cli->backup || cli->owner ||
+        cli->incoming)
+        return fwselCliUsage("nvram audit takes no options but --offline, --at, --json, "
+                             "--connect and the host options");
+    if (cli->root || cli->offline)
+        return fwselCliAuditOffline(cli);
+#ifdef WITH_LIBVIRT
+    return fwselCliAuditLibvirt(cli);
+#else
+    return fwselCliExecLibvirt(cli, argc, argv);
+#endif
+}
+
+
 int
 fwselCliNvram(fwselCli *cli, int argc, char **argv)
 {
@@ -232,16 +452,26 @@ fwselCliNvram(fwselCli *cli, int argc, char **argv)
     bool explicitPath = false;
     int op;
 
+    op = argc >= 1 ? fwselCliNvramOpTypeFromString(argv[0]) : -1;
+    if (op == FWSEL_CLI_NVRAM_AUDIT)
+        return fwselCliNvramAudit(cli, argc, argv);
+    if (cli->offline || cli->at)
+        return fwselCliUsage("--offline and --at only apply to nvram audit");
+    if (op != FWSEL_CLI_NVRAM_ENROLL && (cli->kek || cli->db || cli->sigOwner))
+        return fwselCliUsage("--kek, --db and --signature-owner only apply to nvram enroll");
+    if (op == FWSEL_CLI_NVRAM_ENROLL)
+        return fwselCliNvramEnroll(cli, argc, argv);
     if (argc >= 1 && cli->file) {
-        if (fwselCliNvramOpTypeFromString(argv[0]) != FWSEL_CLI_NVRAM_INSPECT)
-            return fwselCliUsage("--file only applies to nvram inspect");
+        if (op != FWSEL_CLI_NVRAM_INSPECT)
+            return fwselCliUsage("--file only applies to nvram inspect and enroll");
         if (argc != 1)
             return fwselCliUsage("nvram inspect takes DOMAIN.xml or --file FILE, not both");
         return fwselCliNvramInspectFile(cli, NULL, cli->file, NULL);
     }
     if (argc != 2 || (op = fwselCliNvramOpTypeFromString(argv[0])) < 0)
-        return fwselCliUsage("nvram takes an action (create, reset, check, remove, inspect) "
-                             "and DOMAIN.xml (inspect: or --file FILE)");
+        return fwselCliUsage("nvram takes an action (create, reset, check, remove, inspect, "
+                             "enroll) and DOMAIN.xml (inspect, enroll: or --file FILE), "
+                             "or audit");
     if (cli->incoming && op != FWSEL_CLI_NVRAM_CREATE)
         return fwselCliUsage("--incoming only applies to nvram create");
     if (cli->backup && op != FWSEL_CLI_NVRAM_RESET)
@@ -265,6 +495,8 @@ fwselCliNvram(fwselCli *cli, int argc, char **argv)
         return fwselCliNvramRemove(catalog, sel->dom, explicitPath);
     case FWSEL_CLI_NVRAM_INSPECT:
         return fwselCliNvramInspect(cli, catalog, sel->dom);
+    case FWSEL_CLI_NVRAM_AUDIT:
+    case FWSEL_CLI_NVRAM_ENROLL:
     case FWSEL_CLI_NVRAM_LAST:
         break;
     }

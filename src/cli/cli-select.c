@@ -261,8 +261,29 @@ fwselCliSelect(fwselCli *cli, int argc, char **argv)
 }
 
 
+/* The varstore template a descriptor gives new guests, or NULL */
+static const char *
+fwselCliDescriptorTemplate(const fwselDescriptor *desc)
+{
+    if (!desc || desc->device != FWSEL_DEVICE_FLASH || desc->mode != FWSEL_FLASH_MODE_SPLIT)
+        return NULL;
+    return desc->nvramTemplate.filename;
+}
+
+
+/* Whether explain shows the template's keys for verdict @v: the
+ * descriptors that fit the domain (selected, or matching too) */
+static const char *
+fwselCliVerdictTemplate(const fwselVerdict *v)
+{
+    if (v->kind != FWSEL_VERDICT_SELECTED && v->kind != FWSEL_VERDICT_MATCH)
+        return NULL;
+    return fwselCliDescriptorTemplate(v->entry->desc);
+}
+
+
 static json_object *
-fwselCliVerdictsJSON(const fwselResult *result)
+fwselCliVerdictsJSON(const fwselResult *result, fwselCliTemplates *templates)
 {
     json_object *arr = json_object_new_array();
     size_t i;
@@ -280,6 +301,14 @@ fwselCliVerdictsJSON(const fwselResult *result)
                                    json_object_new_string(fwselRuleTypeToString(v->rule)));
         if (v->reason)
             json_object_object_add(obj, "reason", json_object_new_string(v->reason));
+        if (fwselCliVerdictTemplate(v)) {
+            const char *path = fwselCliVerdictTemplate(v);
+
+            json_object_object_add(obj, "nvram-template", json_object_new_string(path));
+            json_object_object_add(obj, "template-keys",
+                                   fwselCliTemplateFactsToJSON(fwselCliTemplatesGet(templates,
+                                                                                    path)));
+        }
         json_object_array_add(arr, obj);
     }
     return arr;
@@ -339,13 +368,15 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
     const fwselDomain *dom;
     g_autofree char *outcome = NULL;
     g_autofree char *rules = NULL;
+    g_autoptr(fwselCliTemplates) templates = NULL;
     int ret;
 
     if (argc != 1)
         return fwselCliUsage("explain takes one argument: DOMAIN.xml");
 
     if (fwselCliInputRead(argv[0], &in, &err) < 0 ||
-        !(catalog = fwselCliLoad(cli, &err)))
+        !(catalog = fwselCliLoad(cli, &err)) ||
+        !(templates = fwselCliTemplatesNew(cli, catalog, &err)))
         return fwselCliFail(err);
     dom = fwselDomainXMLGetDomain(in.doc);
     result = fwselEvaluate(catalog, fwselCliInputRequest(catalog, &in));
@@ -368,7 +399,7 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
         json_object_object_add(obj, "outcome", json_object_new_string(outcome));
         json_object_object_add(obj, "selected",
                                result->chosen ? json_object_new_string(result->chosen->name) : NULL);
-        json_object_object_add(obj, "verdicts", fwselCliVerdictsJSON(result));
+        json_object_object_add(obj, "verdicts", fwselCliVerdictsJSON(result, templates));
         fwselCliPrintJSON(obj);
         json_object_put(obj);
         return ret;
@@ -391,8 +422,19 @@ fwselCliExplain(fwselCli *cli, int argc, char **argv)
                dom->arch, result->machine ? result->machine : "(no machine type)", how);
         printf("rules: %s\n", rules);
         /* verdicts only mean something when there is a selection to make */
-        if (result->outcome != FWSEL_OUTCOME_NOTHING)
+        if (result->outcome != FWSEL_OUTCOME_NOTHING) {
+            size_t v;
+
             fputs(reasons, stdout);
+            /* what a new guest's varstore holds with each fitting one */
+            for (v = 0; v < result->nverdicts; v++) {
+                const char *path = fwselCliVerdictTemplate(&result->verdicts[v]);
+
+                if (path)
+                    printf("keys: %s: %s: %s\n", result->verdicts[v].entry->name, path,
+                           fwselCliTemplatesGet(templates, path)->text);
+            }
+        }
         if (result->chosen) {
             guint i;
 
@@ -503,6 +545,7 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
     json_object *arr = NULL;
     const char *resolved;
     g_autofree char *rules = NULL;
+    g_autoptr(fwselCliTemplates) templates = NULL;
     size_t i;
 
     if (argc != 0)
@@ -513,7 +556,8 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
     if (!machine)
         machine = (g_str_equal(arch, "x86_64") || g_str_equal(arch, "i686")) ? "q35" : "virt";
 
-    if (!(catalog = fwselCliLoad(cli, &err)))
+    if (!(catalog = fwselCliLoad(cli, &err)) ||
+        !(templates = fwselCliTemplatesNew(cli, catalog, &err)))
         return fwselCliFail(err);
 
     resolved = fwselMachinesResolve(catalog->machines, arch, machine, NULL);
@@ -532,6 +576,7 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
         g_autoptr(GError) serr = NULL;
         const fwselDomain *sel = NULL;
         const char *what;
+        const char *tmpl = NULL;
         g_autofree char *detail = NULL;
 
         dom->name = g_strdup("check");
@@ -550,6 +595,9 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
         } else if (result->chosen) {
             sel = result->dom;
             what = result->chosen->name;
+            /* the template the selection gives new guests */
+            if (fwselCliDescriptorTemplate(result->chosen->desc))
+                tmpl = sel->nvram.templatePath;
             detail = g_strdup(sel->loader.path ? sel->loader.path : sel->kernel);
         } else {
             sel = result->dom;
@@ -572,6 +620,10 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
             if (result->chosen && result->notes->len)
                 json_object_object_add(obj, "hazard",
                                        json_object_new_string(g_ptr_array_index(result->notes, 0)));
+            if (tmpl)
+                json_object_object_add(obj, "template-keys",
+                                       fwselCliTemplateFactsToJSON(fwselCliTemplatesGet(templates,
+                                                                                        tmpl)));
             json_object_array_add(arr, obj);
             continue;
         }
@@ -582,6 +634,8 @@ fwselCliCheck(fwselCli *cli, int argc, char **argv G_GNUC_UNUSED)
             printf("%-26s %s (%s)\n", fwselCheckRequests[i].name, what, detail);
             for (n = 0; result->chosen && n < result->notes->len; n++)
                 printf("    %s\n", (const char *) g_ptr_array_index(result->notes, n));
+            if (tmpl)
+                printf("    keys: %s: %s\n", tmpl, fwselCliTemplatesGet(templates, tmpl)->text);
         } else if (result->outcome == FWSEL_OUTCOME_NO_MATCH) {
             size_t v;
             size_t other = 0;

@@ -39,7 +39,16 @@ fwselCliLibvirtHelper(void)
 }
 
 
-static int
+bool
+fwselCliHaveLibvirt(void)
+{
+    g_autofree char *helper = fwselCliLibvirtHelper();
+
+    return g_file_test(helper, G_FILE_TEST_IS_EXECUTABLE);
+}
+
+
+int
 fwselCliExecLibvirt(fwselCli *cli G_GNUC_UNUSED, int argc G_GNUC_UNUSED, char **argv G_GNUC_UNUSED)
 {
     g_autofree char *helper = fwselCliLibvirtHelper();
@@ -66,7 +75,8 @@ static const struct {
     { "check", fwselCliCheck, "",
       "host preflight: which firmware each common request would get" },
     { "nvram", fwselCliNvram, "OP DOMAIN.xml",
-      "the domain's varstore; OP is create, reset, check, remove or inspect" },
+      "the domain's varstore (audit: the Secure Boot keys of every defined domain); "
+      "OP is create, reset, check, remove, inspect, enroll or audit" },
     { "argv", fwselCliArgv, "DOMAIN.xml",
       "the firmware arguments of the QEMU command line, one per line" },
     { "preserve", fwselCliPreserve, "EXISTING.xml NEW.xml",
@@ -220,7 +230,8 @@ fwselCliDescription(void)
                                fwselCliCommands[i].args, fwselCliCommands[i].summary);
     g_string_append(out,
                     "\nExit status: 0 success, 1 no firmware matches (or nvram check, drift "
-                    "found a problem), 2 bad input or usage.\nSee virt-fwsel(1).");
+                    "found a problem, nvram audit found a domain needing attention), 2 bad "
+                    "input or usage.\nSee virt-fwsel(1).");
     return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
@@ -266,7 +277,20 @@ main(int argc, char **argv)
         { "incoming", 0, 0, G_OPTION_ARG_NONE, &cli.incoming,
           "nvram create: migration destination; never touch an existing file", NULL },
         { "file", 0, 0, G_OPTION_ARG_FILENAME, &cli.file,
-          "nvram inspect: read this varstore file instead of a domain's", "FILE" },
+          "nvram inspect, enroll: this varstore file instead of a domain's", "FILE" },
+        { "offline", 0, 0, G_OPTION_ARG_NONE, &cli.offline,
+          "nvram audit: read the definitions in /etc/libvirt/qemu, not libvirt "
+          "(implied by a host root)", NULL },
+        { "at", 0, 0, G_OPTION_ARG_STRING, &cli.at,
+          "nvram audit, check, explain: certificates expired at this date "
+          "(YYYY-MM-DD, default now)", "DATE" },
+        { "kek", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &cli.kek,
+          "nvram enroll: add this certificate (DER or PEM) to KEK (repeatable)", "CERT" },
+        { "db", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &cli.db,
+          "nvram enroll: add this certificate (DER or PEM) to db (repeatable)", "CERT" },
+        { "signature-owner", 0, 0, G_OPTION_ARG_STRING, &cli.sigOwner,
+          "nvram enroll: owner GUID of the added entries (default: Microsoft's for "
+          "Microsoft's CAs, else fwsel's)", "GUID" },
         { NULL }
     };
 
@@ -312,6 +336,10 @@ main(int argc, char **argv)
     g_free(cli.libvirt);
     g_free(cli.policy);
     g_free(cli.file);
+    g_free(cli.at);
+    g_strfreev(cli.kek);
+    g_strfreev(cli.db);
+    g_free(cli.sigOwner);
     g_strfreev(fwselCliCommandLine);
     return ret;
 }

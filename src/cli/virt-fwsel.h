@@ -31,6 +31,11 @@ typedef struct {
     gboolean incoming;
     gboolean noNvram;
     char *file;             /* nvram inspect --file */
+    gboolean offline;       /* nvram audit: definitions, not libvirt */
+    char *at;               /* nvram audit, check, explain: --at DATE */
+    char **kek;             /* nvram enroll: certificates for KEK */
+    char **db;              /* nvram enroll: certificates for db */
+    char *sigOwner;         /* nvram enroll: --signature-owner GUID */
 } fwselCli;
 
 typedef int (*fwselCliCommandFunc)(fwselCli *cli, int argc, char **argv);
@@ -67,9 +72,45 @@ int fwselCliMigrateXML(fwselCli *cli, int argc, char **argv);
 /* select: warn about an existing varstore that does not fit */
 void fwselCliNvramSelectWarn(const fwselCatalog *catalog, const fwselDomain *dom);
 
+/* nvram audit (cli-audit.c): a defined domain, from libvirt or from its
+ * file in /etc/libvirt/qemu */
+typedef struct {
+    char *name;
+    char *state;                /* "running", "shut off"; NULL offline */
+    fwselDomainXML *doc;        /* NULL when it could not be read */
+    char *error;                /* why */
+} fwselCliAuditDomain;
+
+void fwselCliAuditDomainFree(fwselCliAuditDomain *d);
+int fwselCliAuditReport(fwselCli *cli, const fwselCatalog *catalog, GPtrArray *domains);
+int fwselCliAuditOffline(fwselCli *cli);
+
+/* check, explain: the keys of varstore templates, each read once */
+typedef struct {
+    char *text;                 /* one line: the keys, or why there are none */
+    struct _fwselSbFacts *facts;        /* NULL: not a readable varstore */
+    char *error;
+} fwselCliTemplateFacts;
+typedef struct _fwselCliTemplates fwselCliTemplates;
+
+fwselCliTemplates *fwselCliTemplatesNew(fwselCli *cli, const fwselCatalog *catalog,
+                                        GError **error);
+void fwselCliTemplatesFree(fwselCliTemplates *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(fwselCliTemplates, fwselCliTemplatesFree);
+const fwselCliTemplateFacts *fwselCliTemplatesGet(fwselCliTemplates *t, const char *path);
+struct json_object *fwselCliTemplateFactsToJSON(const fwselCliTemplateFacts *f);
+
 /* virt-fwsel-libvirt only (cli-define.c) */
 #ifdef WITH_LIBVIRT
 int fwselCliDefine(fwselCli *cli, int argc, char **argv);
 int fwselCliRedefine(fwselCli *cli, int argc, char **argv);
 int fwselCliDrift(fwselCli *cli, int argc, char **argv);
+int fwselCliAuditLibvirt(fwselCli *cli);
+/* 1 running, 0 not, -1 libvirt cannot say (@error set) */
+int fwselCliDomainRunning(fwselCli *cli, const char *name, GError **error);
+#else
+/* hands the whole command line over to virt-fwsel-libvirt */
+int fwselCliExecLibvirt(fwselCli *cli, int argc, char **argv);
+/* whether virt-fwsel-libvirt is there to hand over to */
+bool fwselCliHaveLibvirt(void);
 #endif
