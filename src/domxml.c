@@ -203,6 +203,42 @@ fwselDomainParseNvram(fwselXMLCtx *ctx, xmlNode *node, fwselNvram *nvram)
 }
 
 
+/* 'yes' or 'no', anything else absent: the record is advice, never an
+ * error */
+static fwselTristate
+fwselDomainPinValue(xmlNode *node, const char *name)
+{
+    g_autofree char *v = fwselXMLProp(node, name);
+
+    if (!v)
+        return FWSEL_TRISTATE_ABSENT;
+    if (g_str_equal(v, "yes"))
+        return FWSEL_TRISTATE_YES;
+    if (g_str_equal(v, "no"))
+        return FWSEL_TRISTATE_NO;
+    return FWSEL_TRISTATE_ABSENT;
+}
+
+
+/* fwsel's record of a pinned firmware's role in <metadata> (written by
+ * virt-fwsel define and redefine) */
+static void
+fwselDomainParsePinRecord(xmlNode *metadata, fwselDomain *dom)
+{
+    xmlNode *cur;
+
+    for (cur = metadata->children; cur; cur = cur->next) {
+        if (cur->type != XML_ELEMENT_NODE || !cur->ns || !cur->ns->href ||
+            !xmlStrEqual(cur->ns->href, BAD_CAST FWSEL_PIN_METADATA_NS) ||
+            !xmlStrEqual(cur->name, BAD_CAST "firmware"))
+            continue;
+        dom->pinnedSecureBoot = fwselDomainPinValue(cur, "secure-boot");
+        dom->pinnedEnrolledKeys = fwselDomainPinValue(cur, "enrolled-keys");
+        return;
+    }
+}
+
+
 static int
 fwselDomainParseFirmwareFeatures(fwselXMLCtx *ctx, xmlNode *node, fwselDomain *dom)
 {
@@ -402,6 +438,9 @@ fwselDomainParse(fwselXMLCtx *ctx, xmlNode *root, fwselDomain *dom)
     if ((node = fwselXMLChild(root, "launchSecurity")) &&
         fwselDomainParseLaunchSecurity(ctx, node, dom) < 0)
         return -1;
+
+    if ((node = fwselXMLChild(root, "metadata")))
+        fwselDomainParsePinRecord(node, dom);
 
     return 0;
 }

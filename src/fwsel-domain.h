@@ -42,6 +42,9 @@ typedef struct {
     fwselNvramSource source;
 } fwselNvram;
 
+/* the namespace of fwsel's <metadata> element recording a pinned role */
+#define FWSEL_PIN_METADATA_NS "urn:fwsel:firmware:1"
+
 typedef struct _fwselDomain fwselDomain;
 struct _fwselDomain {
     char *name;
@@ -56,6 +59,12 @@ struct _fwselDomain {
     bool hasFirmwareFeatures;       /* <os><firmware> present */
     fwselTristate secureBoot;       /* <feature name='secure-boot'> */
     fwselTristate enrolledKeys;     /* <feature name='enrolled-keys'> */
+
+    /* fwsel's record of the pinned firmware's role, <metadata><firmware
+     * xmlns=FWSEL_PIN_METADATA_NS secure-boot= enrolled-keys=>: libvirt 9.0
+     * keeps no <os><firmware> features next to a pinned loader */
+    fwselTristate pinnedSecureBoot;
+    fwselTristate pinnedEnrolledKeys;
 
     fwselTristate smm;              /* <features><smm state=...> */
     bool acpi;                      /* <features><acpi/> */

@@ -667,8 +667,13 @@ fwselMigrateRole(const fwselDomain *incoming,
         role->nvram.templateFormat = role->nvram.format;
     }
 
-    /* what the firmware is, from the definition, else from a descriptor
-     * that still names the missing file */
+    /* what the firmware is, from the definition, else from fwsel's own
+     * record of the pinned role, else from a descriptor that still names
+     * the missing file */
+    if (!role->secureBoot && incoming->pinnedSecureBoot)
+        role->secureBoot = incoming->pinnedSecureBoot;
+    if (!role->enrolledKeys && incoming->pinnedEnrolledKeys)
+        role->enrolledKeys = incoming->pinnedEnrolledKeys;
     if (old && !role->secureBoot)
         role->secureBoot = fwselDescriptorHasFeature(old, FWSEL_FEATURE_SECURE_BOOT)
                            ? FWSEL_TRISTATE_YES : FWSEL_TRISTATE_NO;
@@ -748,7 +753,9 @@ fwselMigrateCheckAmbiguous(const fwselDomain *role,
                         "definition does not say whether the firmware has %s (with it:%s; "
                         "without:%s). Install %s on this host, or give the domain "
                         "<os><firmware> features so that its running XML says which firmware "
-                        "it has",
+                        "it has (with libvirt 9.0, whose pinned definitions cannot have them: "
+                        "pin it with virt-fwsel define or redefine on the source, which "
+                        "record the role in the domain's metadata)",
                         missing, fwselFeatureTypeToString(open[f].feature),
                         with->str, without->str, missing);
             return -1;

@@ -117,6 +117,120 @@ def t_prepare_creates_varstore(env):
     expect(not os.path.exists(os.path.join(env.state, "mig-01.incoming")), "marker left behind")
 
 
+def migrate_prepare(env, root, name):
+    """migrate begin + prepare begin for NAME; the varstore's path"""
+    xml = case_xml(env, "migrate", "kept-same-host-files").replace("mig-01", name)
+    p = env.run(root, name, "migrate", "begin", xml)
+    expect(p.returncode == 0, "migrate failed: %s" % p.stderr.decode())
+    out = p.stdout.decode()
+    p = env.run(root, name, "prepare", "begin", out)
+    expect(p.returncode == 0, "prepare failed: %s" % p.stderr.decode())
+    return out, os.path.join(root, NVRAM.lstrip("/"), name + "_VARS.fd")
+
+
+def t_release_removes_template_copy(env):
+    """release end after a failed incoming migration removes the varstore the hook created (template bytes only)"""
+    root = env.root("debian-bookworm")
+    xml, made = migrate_prepare(env, root, "mig-31")
+    expect(os.path.exists(made), "no varstore created")
+    p = env.run(root, "mig-31", "release", "end", xml)
+    expect(p.returncode == 0, "release failed")
+    expect(not os.path.exists(made), "the template copy is still there")
+    expect("removed %s" % made[len(root):] in read(env.log) or "removed %s" % made in read(env.log),
+           "not logged")
+
+
+def t_release_keeps_data(env):
+    """release end keeps a varstore the hook created once it holds data (the guest ran here)"""
+    root = env.root("debian-bookworm")
+    xml, made = migrate_prepare(env, root, "mig-32")
+    with open(made, "r+b") as f:
+        f.seek(0x2000)
+        f.write(b"\x01")
+    env.run(root, "mig-32", "release", "end", xml)
+    expect(os.path.exists(made), "a varstore holding data was removed")
+    expect(not os.path.exists(os.path.join(env.state, "mig-32.created")), "record left behind")
+
+
+def t_release_keeps_not_created(env):
+    """release end never removes a varstore the hook did not create, even one equal to the template"""
+    root = env.root("debian-bookworm")
+    xml = case_xml(env, "migrate", "kept-same-host-files").replace("mig-01", "mig-33")
+    made = os.path.join(root, NVRAM.lstrip("/"), "mig-33_VARS.fd")
+    os.makedirs(os.path.dirname(made), exist_ok=True)
+    shutil.copy(os.path.join(root, "usr/share/OVMF/OVMF_VARS_4M.ms.fd"), made)
+    p = env.run(root, "mig-33", "migrate", "begin", xml)
+    p = env.run(root, "mig-33", "prepare", "begin", p.stdout.decode())
+    expect(p.returncode == 0, "prepare failed")
+    env.run(root, "mig-33", "release", "end", xml)
+    expect(os.path.exists(made), "a varstore the hook did not create was removed")
+
+
+def carried_xml(env, name, data, size=None, sha=None):
+    """kept-same-host-files with a varstore carried in <metadata>, as
+    virt-fwsel-carry pack writes it and libvirt formats it"""
+    import base64
+    import gzip
+    import hashlib
+    blob = base64.b64encode(gzip.compress(data)).decode()
+    rec = ("  <metadata>\n    <fwsel:varstore xmlns:fwsel=\"urn:fwsel:varstore:1\" "
+           "encoding=\"gzip-base64\" size=\"%d\" sha256=\"%s\">%s</fwsel:varstore>\n"
+           "  </metadata>\n" % (size if size is not None else len(data),
+                                sha or hashlib.sha256(data).hexdigest(), blob))
+    xml = case_xml(env, "migrate", "kept-same-host-files").replace("mig-01", name)
+    return xml.replace("  <os>", rec + "  <os>", 1)
+
+
+def t_migrate_writes_carried(env):
+    """migrate begin writes a varstore carried in the definition and drops the copy from it"""
+    root = env.root("debian-bookworm")
+    tmpl = os.path.join(root, "usr/share/OVMF/OVMF_VARS_4M.ms.fd")
+    with open(tmpl, "rb") as f:
+        data = bytearray(f.read())
+    data[16:24] = b"carried!"
+    assert len(data) == os.path.getsize(tmpl)
+    p = env.run(root, "mig-41", "migrate", "begin", carried_xml(env, "mig-41", bytes(data)))
+    expect(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr.decode()))
+    expect(b"urn:fwsel:varstore:1" not in p.stdout, "the carried copy is still in the definition")
+    expect(b"<loader" in p.stdout, "no definition printed")
+    made = os.path.join(root, NVRAM.lstrip("/"), "mig-41_VARS.fd")
+    with open(made, "rb") as f:
+        expect(f.read() == bytes(data), "the varstore does not hold the carried bytes")
+    expect(oct(os.stat(made).st_mode & 0o777) == "0o600", "mode not 0600")
+
+
+def t_migrate_carried_never_overwrites(env):
+    """a carried varstore is never written over an existing file"""
+    root = env.root("debian-bookworm")
+    made = os.path.join(root, NVRAM.lstrip("/"), "mig-42_VARS.fd")
+    os.makedirs(os.path.dirname(made), exist_ok=True)
+    with open(made, "w") as f:
+        f.write("the guest's own variables\n")
+    p = env.run(root, "mig-42", "migrate", "begin", carried_xml(env, "mig-42", b"x" * 540672))
+    expect(p.returncode == 0, "exit %d" % p.returncode)
+    expect(read(made) == "the guest's own variables\n", "existing varstore was touched")
+
+
+def t_migrate_carried_bad_checksum(env):
+    """a carried varstore that does not match its SHA-256 refuses the migration, nothing written"""
+    root = env.root("debian-bookworm")
+    p = env.run(root, "mig-43", "migrate", "begin",
+                carried_xml(env, "mig-43", b"\xff" * 540672, sha="0" * 64))
+    expect(p.returncode != 0, "migration not refused")
+    expect(b"SHA-256" in p.stderr, "no reason: %r" % p.stderr)
+    expect(not os.path.exists(os.path.join(root, NVRAM.lstrip("/"), "mig-43_VARS.fd")),
+           "a varstore was written")
+
+
+def t_migrate_carried_wrong_size(env):
+    """a carried varstore of another size than this host's template refuses the migration and removes the file made for it"""
+    root = env.root("debian-bookworm")
+    p = env.run(root, "mig-44", "migrate", "begin", carried_xml(env, "mig-44", b"\xff" * 4096))
+    expect(p.returncode != 0, "migration not refused")
+    expect(not os.path.exists(os.path.join(root, NVRAM.lstrip("/"), "mig-44_VARS.fd")),
+           "the file made from the template was left behind")
+
+
 def t_prepare_keeps_existing(env):
     """an existing varstore (shared storage) is left alone and the start goes on"""
     root = env.root("debian-bookworm")
@@ -186,7 +300,10 @@ def t_unsafe_name(env):
 
 
 TESTS = [t_migrate_kept, t_migrate_remap, t_migrate_refused, t_prepare_without_migrate,
-         t_prepare_creates_varstore, t_prepare_keeps_existing, t_prepare_no_nvram_command,
+         t_prepare_creates_varstore, t_release_removes_template_copy, t_release_keeps_data,
+         t_release_keeps_not_created, t_migrate_writes_carried, t_migrate_carried_never_overwrites,
+         t_migrate_carried_bad_checksum, t_migrate_carried_wrong_size,
+         t_prepare_keeps_existing, t_prepare_no_nvram_command,
          t_no_fwsel, t_other_operations, t_unsafe_name]
 
 

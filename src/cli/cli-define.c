@@ -71,6 +71,39 @@ fwselCliDomainXML(virDomainPtr dom, unsigned int flags, GError **error)
 }
 
 
+/*
+ * Records the pinned firmware's role (secure-boot, enrolled-keys of its
+ * descriptor) in the domain's <metadata>: libvirt 9.0 refuses firmware
+ * features next to a pinned loader and drops them from the running
+ * definition, and a migration destination whose builds share one code
+ * file needs them to map the firmware (migrate-xml reads the record).
+ * The running definition gets it too, so that the next migration carries
+ * it.  A failure is a note: the definition stands.
+ */
+static void
+fwselCliRecordRole(virDomainPtr dom, const fwselPreservation *pres)
+{
+    const fwselDescriptor *desc = pres->chosen;
+    unsigned int flags = VIR_DOMAIN_AFFECT_CONFIG;
+    g_autofree char *record = NULL;
+
+    if (virDomainIsActive(dom) == 1)
+        flags |= VIR_DOMAIN_AFFECT_LIVE;
+    if (desc && fwselDescriptorHasInterface(desc, FWSEL_INTERFACE_UEFI))
+        record = g_strdup_printf("<firmware secure-boot='%s' enrolled-keys='%s'/>",
+                                 fwselDescriptorHasFeature(desc, FWSEL_FEATURE_SECURE_BOOT)
+                                 ? "yes" : "no",
+                                 fwselDescriptorHasFeature(desc, FWSEL_FEATURE_ENROLLED_KEYS)
+                                 ? "yes" : "no");
+    /* no descriptor: a record of earlier firmware must not stay behind */
+    if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, record,
+                             record ? "fwsel" : NULL, FWSEL_PIN_METADATA_NS, flags) < 0 &&
+        record)
+        fwselCliNote("cannot record the firmware's role in the domain's metadata: %s",
+                     virGetLastErrorMessage());
+}
+
+
 /* Writes the preservation into @doc and defines the result */
 static int
 fwselCliDefinePreserved(virConnectPtr conn,
@@ -97,6 +130,7 @@ fwselCliDefinePreserved(virConnectPtr conn,
         fwselCliLibvirtError(error, "libvirt refused the definition");
         return -1;
     }
+    fwselCliRecordRole(dom, pres);
     virDomainFree(dom);
     return 0;
 }
@@ -288,6 +322,21 @@ fwselCliDomainOpen(fwselCli *cli, const char *name, fwselCliDomain *d, GError **
 }
 
 
+/* The loader or varstore template @req names that is not a file on this
+ * host, or NULL */
+static const char *
+fwselCliMissingHere(const fwselRequest *req)
+{
+    const fwselDomain *dom = req->dom;
+
+    if (dom->loader.path && req->loaderFile.kind != FWSEL_PATH_REGULAR)
+        return dom->loader.path;
+    if (dom->nvram.templatePath && req->templateFile.kind != FWSEL_PATH_REGULAR)
+        return dom->nvram.templatePath;
+    return NULL;
+}
+
+
 int
 fwselCliRedefine(fwselCli *cli, int argc, char **argv)
 {
@@ -298,9 +347,23 @@ fwselCliRedefine(fwselCli *cli, int argc, char **argv)
     if (argc != 1)
         return fwselCliUsage("redefine takes one argument: the domain name");
 
-    if (fwselCliDomainOpen(cli, argv[0], &d, &err) < 0 ||
-        !(pres = fwselPreserve(d.catalog, d.currentReq, d.persistentReq, &err)) ||
-        fwselCliDefinePreserved(d.conn, d.persistent, pres, &err) < 0)
+    if (fwselCliDomainOpen(cli, argv[0], &d, &err) < 0)
+        return fwselCliFail(err);
+
+    /* A running domain whose persistent definition names firmware this
+     * host does not have: the definition came with a migration from a
+     * host with another layout (libvirt gives the migration hook the
+     * running definition only).  The firmware it runs with is the one to
+     * keep, not a file that is not here. */
+    if (d.live && fwselCliMissingHere(d.persistentReq)) {
+        g_printerr("virt-fwsel: note: the persistent definition names firmware this host "
+                   "does not have (%s); pinning the firmware the domain runs with\n",
+                   fwselCliMissingHere(d.persistentReq));
+        pres = fwselPreserve(d.catalog, d.currentReq, d.currentReq, &err);
+    } else {
+        pres = fwselPreserve(d.catalog, d.currentReq, d.persistentReq, &err);
+    }
+    if (!pres || fwselCliDefinePreserved(d.conn, d.persistent, pres, &err) < 0)
         return fwselCliFail(err);
 
     fwselCliReportDefined(d.catalog, argv[0], pres);
