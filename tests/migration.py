@@ -910,8 +910,7 @@ class Suite:
         g.destroy(self.b)
         self.b.virsh("undefine", "--nvram", g.name, check=True)
         # fwsel: the varstore carried in the definition
-        carry = os.path.join(os.path.dirname(self.args.hook), "..", "virt-fwsel-carry")
-        out = self.a.run([os.path.abspath(carry), "pack", g.name])
+        out = self.a.run([self.args.carry, "pack", g.name])
         self.tap.result(out.returncode == 0, "%s: virt-fwsel-carry pack on A" % case,
                         out.stdout + out.stderr)
         self.offline(g, "--undefinesource")
@@ -1213,12 +1212,16 @@ def main():
     ap.add_argument("--fwsel", required=True)
     ap.add_argument("--hook", required=True)
     ap.add_argument("--data", required=True)
+    ap.add_argument("--carry", help="virt-fwsel-carry (default: beside the hook's folder, "
+                    "as in the source tree)")
     ap.add_argument("--workdir", default=testhost.DEFAULT_WORKDIR)
     ap.add_argument("cases", nargs="*", help="run only these cases (%s)" % ", ".join(CASES))
     args = ap.parse_args()
     args.fwsel = os.path.abspath(args.fwsel)
     args.hook = os.path.abspath(args.hook)
     args.data = os.path.abspath(args.data)
+    args.carry = os.path.abspath(args.carry or os.path.join(os.path.dirname(args.hook), "..",
+                                                            "virt-fwsel-carry"))
 
     missing = prerequisites()
     if missing:
