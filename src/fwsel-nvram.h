@@ -79,6 +79,8 @@ int fwselNvramReset(const fwselCatalog *catalog,
                     char **backupPath,
                     GError **error);
 
+void fwselNvramCleanStale(const fwselCatalog *catalog, const fwselDomain *dom);
+
 int fwselNvramCheck(const fwselCatalog *catalog,
                     const fwselDomain *dom,
                     GPtrArray *problems,

@@ -19,7 +19,8 @@
  *  - a temporary name is the varstore's own (.fwsel-NAME.RANDOM.tmp) and
  *    its file is locked (flock) from before it has a name until it is
  *    renamed or removed; one left by a killed process is unlocked, and
- *    the next create, reset, check or remove of that varstore deletes it.
+ *    the next create, reset, remove or 'nvram check' of that varstore
+ *    deletes it (select, which also looks at the varstore, does not).
  *    Nothing else in the directory is ever touched.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -1333,6 +1334,28 @@ fwselNvramCheckFile(const fwselCatalog *catalog, const fwselDomain *dom, int fd,
 
 
 /**
+ * fwselNvramCleanStale:
+ *
+ * Deletes the temporary files a killed reset of @dom's varstore left
+ * (see fwselNvramRemoveStale); 'nvram check' calls it.  fwselNvramCheck
+ * itself only looks: select and the other readers call it too.
+ */
+void
+fwselNvramCleanStale(const fwselCatalog *catalog, const fwselDomain *dom)
+{
+    g_autofree char *dir = NULL;
+    g_autofree char *name = NULL;
+    FWSEL_AUTOCLOSE int dirfd = -1;
+
+    if (fwselNvramDomainCheck(dom, NULL) < 0 ||
+        fwselNvramSplitPath(dom->nvram.path, &dir, &name, NULL) < 0 ||
+        (dirfd = fwselRootOpenDirStrict(catalog->root, dir, false, NULL)) < 0)
+        return;
+    fwselNvramRemoveStale(dirfd, name);
+}
+
+
+/**
  * fwselNvramCheck:
  * @problems: receives one message (char *) per problem found
  *
@@ -1359,7 +1382,6 @@ fwselNvramCheck(const fwselCatalog *catalog,
 
     if ((dirfd = fwselRootOpenDirStrict(catalog->root, dir, false, error)) < 0)
         return dirfd == -2 ? FWSEL_NVRAM_ABSENT : -1;
-    fwselNvramRemoveStale(dirfd, name);
 
     if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT)

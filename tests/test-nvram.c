@@ -1605,8 +1605,9 @@ testDomainQcow2(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
 
 
 /*
- * Temporary files a killed reset left: check, remove and create of the
- * domain delete those of its own varstore that no process holds, and
+ * Temporary files a killed reset left: 'nvram check' (not the check
+ * select makes), remove and create of the domain delete those of its own
+ * varstore that no process holds, and
  * nothing else (another domain's, a name that only looks alike, a
  * symbolic link, a backup, one a running operation has locked).
  */
@@ -1656,8 +1657,16 @@ testStaleTemporary(nvramFixture *fx, gconstpointer data G_GNUC_UNUSED)
     g_assert_cmpint(lockFd, >=, 0);
     g_assert_cmpint(flock(lockFd, LOCK_EX), ==, 0);
 
+    /* checking only looks (select does it too) */
     g_assert_cmpint(fwselNvramCheck(d.catalog, d.dom, problems, &err), ==, FWSEL_NVRAM_ABSENT);
     g_assert_no_error(err);
+    {
+        g_autofree char *path = g_build_filename(dir, stale, NULL);
+
+        g_assert_true(nvramExists(path));
+    }
+    /* 'nvram check' cleans first */
+    fwselNvramCleanStale(d.catalog, d.dom);
     listing = nvramListDir(dir);
     g_assert_cmpstr(listing, ==,
                     ".fwsel-guest_VARS.fd.0123.tmp .fwsel-guest_VARS.fd.0123456789ABCDEF.tmp "

@@ -128,6 +128,7 @@ fwselCliNvramCheck(const fwselCatalog *catalog, const fwselDomain *dom)
     guint i;
     int ret;
 
+    fwselNvramCleanStale(catalog, dom);
     if ((ret = fwselNvramCheck(catalog, dom, problems, &err)) < 0)
         return fwselCliFail(err);
     if (ret == FWSEL_NVRAM_ABSENT) {
