@@ -65,7 +65,7 @@ $5
     <acpi/>
   </features>
   <devices>
-$6
+${6:-}
     <serial type='file'>
       <source path='$live/$1.serial'/>
     </serial>
