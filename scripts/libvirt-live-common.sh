@@ -1,5 +1,5 @@
 # Sourced by the scripts that run a libvirt daemon of their own prefix
-# and check it (scripts/libvirt-upstream-live).  The caller sets $prefix
+# and check it (scripts/libvirt-upstream-live, scripts/libvirt-v2-live).  The caller sets $prefix
 # (what our_pid accepts as ours), $live (serial logs), $fwdir (test
 # descriptors) and the array virsh (the client command line).
 
