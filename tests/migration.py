@@ -737,6 +737,14 @@ class Suite:
         self.tap.result(ok, "%s: virt-fwsel redefine on %s pins %s, template %s" % (
             case, host.name, inactive["loader"], inactive["template"]),
             "" if ok else out.stdout + out.stderr)
+        # the form this host's daemon keeps: a patched one the selection
+        # stored as libvirt >= 9.2 stores it (firmware= with the files),
+        # Debian's the files pinned, autoselection off
+        os_attrs = re.search(r"<os\b([^>]*)>", g.live_xml(host, inactive=True)).group(1)
+        form = "stored" if "firmware=" in os_attrs else "pinned"
+        want = "stored" if host.spec.kind == "patched" else "pinned"
+        self.tap.result(form == want, "%s: the persistent definition on %s (%s) is in the %s "
+                        "form" % (case, host.name, host.label, form), "expected " + want)
 
     def remember(self, case, g, host):
         """Before migrating: what the guest has written (no SB: a variable
@@ -852,7 +860,10 @@ class Suite:
     def case_suspend(self):
         case = "c --suspend, then resume"
         t0 = time.time()
-        g, before = self.booted_with_var(case, "c-suspend")
+        # (labels of at most 7 characters: the patched daemon's monitor
+        # socket, PREFIX/var/lib/libvirt/qemu/domain-ID-NAME/monitor.sock
+        # under scripts/libvirt-v2-daemon's prefix, must fit in 107)
+        g, before = self.booted_with_var(case, "c-susp")
         self.migrate(g, self.a, self.b, "--live", "--persistent", "--suspend")
         st = g.running_on(self.b)
         self.tap.result(st == "paused", "%s: the guest is paused on B" % case, st)
