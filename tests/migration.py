@@ -30,6 +30,17 @@ guest with the varstore carried, and the variable written while a live
 migration is in flight (an expected failure until fixed; prints the
 evidence).
 
+Group f (--group f, meson test migration-patched): cases a-c with the
+patched libvirt 9.0.0 of patches/libvirt-9.0.0 on both hosts (a prefix of
+scripts/libvirt-v2-daemon, run with Debian's paths), then rolling upgrades
+between it and Debian's daemon, both ways; --daemon-a/--daemon-b choose the
+daemons of one pair for the default cases.  Skips without the prefix.
+
+While Debian's daemon runs, the suite holds a shared flock on
+/var/tmp/fwsel-system-libvirt.lock (scripts/libvirt-debs holds it
+exclusively while patched packages are installed; not taken with
+FWSEL_SYSTEM_LIBVIRT_LOCK=held) and refuses a +fwsel libvirt-daemon.
+
 Everything is torn down by PID (daemons, QEMU, holders), the network
 namespaces and the veth pair are deleted, and the last check asserts that
 nothing of the suite is left.  Root only; exit 77 (skip) elsewhere unless
