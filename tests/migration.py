@@ -1258,33 +1258,6 @@ GROUP_F = (
     (("debian", "patched"), ("same-layout",), "f rolling unpatched -> patched -> unpatched: "),
 )
 
-SYSTEM_LIBVIRT_LOCK = "/var/tmp/fwsel-system-libvirt.lock"
-
-
-def lock_system_libvirt():
-    """A shared flock on the system libvirt's lock while Debian's daemon
-    runs (scripts/libvirt-debs holds it exclusively while patched packages
-    replace Debian's); not taken when the caller holds it
-    (FWSEL_SYSTEM_LIBVIRT_LOCK=held).  Returns the open file (keep it), or
-    an error message when the installed libvirt is a patched one."""
-    import fcntl
-    f = None
-    if os.environ.get("FWSEL_SYSTEM_LIBVIRT_LOCK") != "held":
-        f = open(SYSTEM_LIBVIRT_LOCK, "a")
-        try:
-            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            sys.stderr.write("migration: waiting for %s (scripts/libvirt-debs has the "
-                             "system's libvirt replaced)\n" % SYSTEM_LIBVIRT_LOCK)
-            fcntl.flock(f, fcntl.LOCK_SH)
-    ver = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libvirt-daemon"],
-                         capture_output=True, text=True).stdout.strip()
-    if "+fwsel" in ver:
-        return f, ("the installed libvirt-daemon is %s, a patched package "
-                   "(scripts/libvirt-debs --restore first): the suite runs Debian's daemon" % ver)
-    return f, None
-
-
 def run_lab(args, tap, work, daemons, cases, prefix, rows):
     lab = Lab(args, tap, work, daemons)
     suite = None
@@ -1368,7 +1341,7 @@ def main():
 
     lock = None
     if "debian" in daemons:
-        lock, refuse = lock_system_libvirt()
+        lock, refuse = testhost.lock_system_libvirt()
         if refuse:
             print("1..1\nnot ok 1 - the system's libvirt is Debian's\n# " + refuse)
             return 1

@@ -473,6 +473,33 @@ def stop_all():
         h.stop()
 
 
+SYSTEM_LIBVIRT_LOCK = "/var/tmp/fwsel-system-libvirt.lock"
+
+
+def lock_system_libvirt():
+    """A shared flock on the system libvirt's lock while Debian's daemon
+    runs (scripts/libvirt-debs holds it exclusively while patched packages
+    replace Debian's); not taken when the caller holds it
+    (FWSEL_SYSTEM_LIBVIRT_LOCK=held).  Returns the open file (keep it), or
+    an error message when the installed libvirt is a patched one."""
+    import fcntl
+    f = None
+    if os.environ.get("FWSEL_SYSTEM_LIBVIRT_LOCK") != "held":
+        f = open(SYSTEM_LIBVIRT_LOCK, "a")
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            sys.stderr.write("testhost: waiting for %s (scripts/libvirt-debs has the "
+                             "system's libvirt replaced)\n" % SYSTEM_LIBVIRT_LOCK)
+            fcntl.flock(f, fcntl.LOCK_SH)
+    ver = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libvirt-daemon"],
+                         capture_output=True, text=True).stdout.strip()
+    if "+fwsel" in ver:
+        return f, ("the installed libvirt-daemon is %s, a patched package "
+                   "(scripts/libvirt-debs --restore first): the test runs Debian's daemon" % ver)
+    return f, None
+
+
 class TestHost:
     def __init__(self, name, spec, workdir=DEFAULT_WORKDIR, netns=None,
                  caps_cache=True, log_filters=DEFAULT_LOG_FILTERS,
@@ -1057,4 +1084,5 @@ class TestHost:
 
 __all__ = ["TestHost", "DaemonSpec", "NetNamespace", "TestHostError",
            "install_signal_handlers", "stop_all", "parse_libvirt_conf",
-           "pids_in_mnt_ns", "kill_pids", "reap_stale_hosts", "BASE_QEMU_CONF"]
+           "pids_in_mnt_ns", "kill_pids", "reap_stale_hosts", "BASE_QEMU_CONF",
+           "lock_system_libvirt"]
