@@ -30,6 +30,17 @@ guest with the varstore carried, and the variable written while a live
 migration is in flight (an expected failure until fixed; prints the
 evidence).
 
+Group f (--group f, meson test migration-patched): cases a-c with the
+patched libvirt 9.0.0 of patches/libvirt-9.0.0 on both hosts (a prefix of
+scripts/libvirt-v2-daemon, run with Debian's paths), then rolling upgrades
+between it and Debian's daemon, both ways; --daemon-a/--daemon-b choose the
+daemons of one pair for the default cases.  Skips without the prefix.
+
+While Debian's daemon runs, the suite holds a shared flock on
+/var/tmp/fwsel-system-libvirt.lock (scripts/libvirt-debs holds it
+exclusively while patched packages are installed; not taken with
+FWSEL_SYSTEM_LIBVIRT_LOCK=held) and refuses a +fwsel libvirt-daemon.
+
 Everything is torn down by PID (daemons, QEMU, holders), the network
 namespaces and the veth pair are deleted, and the last check asserts that
 nothing of the suite is left.  Root only; exit 77 (skip) elsewhere unless
@@ -155,6 +166,15 @@ class MigHost(TestHost):
         self.hook = hook
         self.fwsel = fwsel
         self.layout_mounts = []
+        # fwsel cannot tell a patched 9.0.0 (firmware selected at
+        # definition, stored as libvirt >= 9.2 stores it) from Debian's by
+        # its library: it is told to answer as a libvirt that stores the
+        # selection does
+        self.fwsel_options = ["--libvirt=11.3"] if self.spec.kind == "patched" else []
+
+    @property
+    def label(self):
+        return "patched" if self.spec.kind == "patched" else "debian"
 
     def _write_configs(self):
         super()._write_configs()
@@ -165,6 +185,8 @@ class MigHost(TestHost):
         with open(os.path.join(hooks, "fwsel.conf"), "w") as f:
             f.write("# written by tests/migration.py\n"
                     "VIRT_FWSEL=%s\nFWSEL_HOOK_LOG=%s\n" % (self.fwsel, HOOK_LOG))
+            if self.fwsel_options:
+                f.write("FWSEL_OPTIONS='%s'\n" % " ".join(self.fwsel_options))
 
     def outside(self, path):
         """PATH as seen inside the host, from outside (private dirs only)"""
@@ -181,7 +203,8 @@ class MigHost(TestHost):
             return ""
 
     def fw(self, *args, check=True):
-        return self.run([self.fwsel] + list(args), check=check, timeout=120)
+        return self.run([self.fwsel] + self.fwsel_options + list(args), check=check,
+                        timeout=120)
 
     def show_layout(self, tree, hide):
         """Make host tree TREE's /usr/share/edk2 and descriptors what this
@@ -208,24 +231,26 @@ class MigHost(TestHost):
 class Lab:
     """Two hosts, A and B, joined by a veth pair."""
 
-    def __init__(self, args, tap, work):
+    def __init__(self, args, tap, work, daemons=("debian", "debian")):
         self.args = args
         self.tap = tap
         self.work = work
+        self.daemons = daemons
         self.netns = []
         self.hosts = []
         self.timings = collections.OrderedDict()
 
     def start(self):
         t = time.time()
-        spec = DaemonSpec.parse("debian-9.0")
+        specs = [DaemonSpec.parse("patched:" + self.args.patched_prefix if d == "patched"
+                                  else "debian-9.0") for d in self.daemons]
         for name in NETNS:
             ns = NetNamespace(name)
             self.netns.append(ns)
             ns.create()
         NetNamespace.link(self.netns[0], ADDR[0] + "/24", self.netns[1], ADDR[1] + "/24", name=LINK)
         for i, label in enumerate(("a", "b")):
-            h = MigHost(PREFIX + label, spec, workdir=self.args.workdir, netns=self.netns[i],
+            h = MigHost(PREFIX + label, specs[i], workdir=self.args.workdir, netns=self.netns[i],
                         listen_address=ADDR[i], hostname=PREFIX + label,
                         hook=self.args.hook, fwsel=self.args.fwsel)
             self.hosts.append(h)
@@ -586,7 +611,7 @@ def read_mtc(path):
 # ---------------------------------------------------------------------------
 # the cases
 
-Row = collections.namedtuple("Row", "case loader_before loader_after kept seconds")
+Row = collections.namedtuple("Row", "case daemons loader_before loader_after kept seconds")
 
 
 class Suite:
@@ -598,6 +623,7 @@ class Suite:
         self.work = work
         self.rows = []
         self.guests = []
+        self.prefix = ""          # of the case names in the table
 
     def guest(self, label, kind, features=None):
         g = Guest(self, label, kind, features)
@@ -621,7 +647,8 @@ class Suite:
         return p, took
 
     def row(self, case, before, after, kept, t0):
-        self.rows.append(Row(case, before, after, kept, time.time() - t0))
+        self.rows.append(Row(self.prefix + case, "%s -> %s" % (self.a.label, self.b.label),
+                             before, after, kept, time.time() - t0))
 
     # ---- shared checks
     def check_loader(self, case, g, host, want, what):
@@ -721,6 +748,14 @@ class Suite:
         self.tap.result(ok, "%s: virt-fwsel redefine on %s pins %s, template %s" % (
             case, host.name, inactive["loader"], inactive["template"]),
             "" if ok else out.stdout + out.stderr)
+        # the form this host's daemon keeps: a patched one the selection
+        # stored as libvirt >= 9.2 stores it (firmware= with the files),
+        # Debian's the files pinned, autoselection off
+        os_attrs = re.search(r"<os\b([^>]*)>", g.live_xml(host, inactive=True)).group(1)
+        form = "stored" if "firmware=" in os_attrs else "pinned"
+        want = "stored" if host.spec.kind == "patched" else "pinned"
+        self.tap.result(form == want, "%s: the persistent definition on %s (%s) is in the %s "
+                        "form" % (case, host.name, host.label, form), "expected " + want)
 
     def remember(self, case, g, host):
         """Before migrating: what the guest has written (no SB: a variable
@@ -836,7 +871,10 @@ class Suite:
     def case_suspend(self):
         case = "c --suspend, then resume"
         t0 = time.time()
-        g, before = self.booted_with_var(case, "c-suspend")
+        # (labels of at most 7 characters: the patched daemon's monitor
+        # socket, PREFIX/var/lib/libvirt/qemu/domain-ID-NAME/monitor.sock
+        # under scripts/libvirt-v2-daemon's prefix, must fit in 107)
+        g, before = self.booted_with_var(case, "c-susp")
         self.migrate(g, self.a, self.b, "--live", "--persistent", "--suspend")
         st = g.running_on(self.b)
         self.tap.result(st == "paused", "%s: the guest is paused on B" % case, st)
@@ -1134,14 +1172,18 @@ class Suite:
         g.destroy(self.a)
         self.row(case, before["loader"], g.firmware(self.a)["loader"] + " (on A)", kept, t0)
 
-    def case_other_layout(self):
+    def case_other_layout(self, refused=True):
+        """REFUSED: also the guest pinned by another tool, which the hook
+        refuses (a daemon that stores the selection keeps the firmware
+        features in the running definition: nothing is ambiguous there)"""
         hide = ["/usr/share/OVMF", "/usr/share/ovmf"]
         self.b.show_layout(self.fedora_tree(FEDORA_DESCRIPTORS), hide)
         try:
             seen = self.b.run(["ls", "/usr/share/OVMF", "/usr/share/qemu/firmware",
                                "/usr/share/edk2/ovmf"]).stdout
             self.tap.note("host B now has:\n" + seen)
-            self.refused_migration()
+            if refused:
+                self.refused_migration()
             # libvirt 9.0 keeps no firmware features in a pinned definition
             # nor in the migratable XML; virt-fwsel define records the
             # role in <metadata>, which the migration carries and the
@@ -1205,6 +1247,45 @@ def prerequisites():
 
 CASES = collections.OrderedDict()
 
+# group f (issue 11): the patched libvirt 9.0.0 (patches/libvirt-9.0.0,
+# scripts/libvirt-v2-daemon) on both hosts, then a rolling upgrade: one
+# host patched, the other Debian's, a guest defined on either migrates to
+# the other and back.  (daemons of A and B, cases, what the rows say)
+GROUP_F = (
+    (("patched", "patched"), ("same-layout", "other-layout-patched", "undefinesource",
+                              "suspend", "abort"), "f "),
+    (("patched", "debian"), ("same-layout",), "f rolling patched -> unpatched -> patched: "),
+    (("debian", "patched"), ("same-layout",), "f rolling unpatched -> patched -> unpatched: "),
+)
+
+def run_lab(args, tap, work, daemons, cases, prefix, rows):
+    lab = Lab(args, tap, work, daemons)
+    suite = None
+    tap.note("hosts: A %s, B %s" % daemons)
+    try:
+        lab.start()
+        tap.note("two hosts up in %.1f s (capabilities: A %.1f s, B %.1f s)" % (
+            lab.timings["hosts up"], lab.timings["host a capabilities"],
+            lab.timings["host b capabilities"]))
+        suite = Suite(args, tap, lab, work)
+        suite.prefix = prefix
+        for name in cases:
+            if args.cases and name not in args.cases:
+                continue
+            try:
+                CASES[name](suite)
+            except CaseFailed as e:
+                tap.result(False, "%s%s: ran" % (prefix, name), str(e))
+            except Exception as e:
+                tap.result(False, "%s%s: ran" % (prefix, name), "%s: %s" % (type(e).__name__, e))
+    finally:
+        if suite:
+            rows += suite.rows
+            for g in suite.guests:
+                for c in g.consoles.values():
+                    c.close()
+        lab.stop()
+
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
@@ -1215,6 +1296,17 @@ def main():
     ap.add_argument("--carry", help="virt-fwsel-carry (default: beside the hook's folder, "
                     "as in the source tree)")
     ap.add_argument("--workdir", default=testhost.DEFAULT_WORKDIR)
+    ap.add_argument("--patched-prefix", default=os.path.join(
+        os.environ.get("FWSEL_LIBVIRT_V2_WORKDIR", "/var/tmp/fwsel-libvirt-9.0.0-v2"),
+        "daemon-prefix"), help="a prefix of scripts/libvirt-v2-daemon (the "
+                    "patched libvirt 9.0.0), for --group f and --daemon-a/-b patched (default: "
+                    "scripts/libvirt-v2-daemon's, $FWSEL_LIBVIRT_V2_WORKDIR/daemon-prefix)")
+    ap.add_argument("--group", choices=("default", "f"), default="default",
+                    help="default: cases a-e between two Debian daemons; f: the patched "
+                    "daemon on both hosts, then rolling upgrades (needs --patched-prefix; "
+                    "skips when it has no daemon)")
+    ap.add_argument("--daemon-a", choices=("debian", "patched"), default="debian")
+    ap.add_argument("--daemon-b", choices=("debian", "patched"), default="debian")
     ap.add_argument("cases", nargs="*", help="run only these cases (%s)" % ", ".join(CASES))
     args = ap.parse_args()
     args.fwsel = os.path.abspath(args.fwsel)
@@ -1223,7 +1315,21 @@ def main():
     args.carry = os.path.abspath(args.carry or os.path.join(os.path.dirname(args.hook), "..",
                                                             "virt-fwsel-carry"))
 
+    if args.group == "f":
+        plan = GROUP_F
+    else:
+        plan = (((args.daemon_a, args.daemon_b), tuple(n for n in CASES if n in DEFAULT_CASES),
+                 ""),)
+    daemons = set(d for p in plan for d in p[0])
     missing = prerequisites()
+    if "patched" in daemons:
+        if not args.patched_prefix or \
+           not os.access(os.path.join(args.patched_prefix, "sbin", "libvirtd"), os.X_OK):
+            # not an error anywhere: the prefix is built on request
+            print("1..0 # SKIP no patched libvirt daemon in %s (scripts/libvirt-v2-daemon "
+                  "builds it)" % (args.patched_prefix or "(no --patched-prefix)"))
+            # TAP: a plan of 0 with SKIP is meson's skip (77 would be an error)
+            return 0
     if missing:
         msg = "migration suite needs: %s (scripts/install-deps --live, run as root)" % (
             ", ".join(missing))
@@ -1233,42 +1339,30 @@ def main():
         print("1..0 # SKIP " + msg)
         return 77
 
+    lock = None
+    if "debian" in daemons:
+        lock, refuse = testhost.lock_system_libvirt()
+        if refuse:
+            print("1..1\nnot ok 1 - the system's libvirt is Debian's\n# " + refuse)
+            return 1
+
     testhost.install_signal_handlers()
     tap = Tap()
     work = tempfile.mkdtemp(prefix=PREFIX)
     os.chmod(work, 0o755)
     started = time.time()
-    lab = Lab(args, tap, work)
-    suite = None
+    rows = []
     try:
-        lab.start()
-        tap.note("two hosts up in %.1f s (capabilities: A %.1f s, B %.1f s)" % (
-            lab.timings["hosts up"], lab.timings["host a capabilities"],
-            lab.timings["host b capabilities"]))
-        suite = Suite(args, tap, lab, work)
-        for name, fn in CASES.items():
-            if args.cases and name not in args.cases:
-                continue
-            try:
-                fn(suite)
-            except CaseFailed as e:
-                tap.result(False, "%s: ran" % name, str(e))
-            except Exception as e:
-                tap.result(False, "%s: ran" % name, "%s: %s" % (type(e).__name__, e))
-        if suite.rows:
+        for lab_daemons, cases, prefix in plan:
+            run_lab(args, tap, work, lab_daemons, cases, prefix, rows)
+        if rows:
             tap.note("results:")
-            tap.note("%-34s %-42s %-42s %-5s %6s" % ("case", "loader before", "loader after",
-                                                     "kept", "time"))
-            for r in suite.rows:
-                tap.note("%-34s %-42s %-42s %-5s %5.0f s" % (r.case, r.loader_before,
-                                                             r.loader_after, r.kept,
-                                                             r.seconds))
+            tap.note("%-34s %-18s %-42s %-42s %-5s %6s" % (
+                "case", "daemons A -> B", "loader before", "loader after", "kept", "time"))
+            for r in rows:
+                tap.note("%-34s %-18s %-42s %-42s %-5s %5.0f s" % (
+                    r.case, r.daemons, r.loader_before, r.loader_after, r.kept, r.seconds))
     finally:
-        if suite:
-            for g in suite.guests:
-                for c in g.consoles.values():
-                    c.close()
-        lab.stop()
         shutil.rmtree(work, ignore_errors=True)
     left = leftovers()
     tap.result(not left, "nothing left behind (namespaces, links, mounts, processes)",
@@ -1276,6 +1370,8 @@ def main():
     tap.note("migration suite: %d checks, %d failed, %.0f s" % (tap.n, tap.failed,
                                                               time.time() - started))
     print("1..%d" % tap.n)
+    if lock:
+        lock.close()
     return 1 if tap.failed else 0
 
 
@@ -1287,6 +1383,9 @@ CASES["abort"] = Suite.case_abort
 CASES["offline"] = Suite.case_offline
 CASES["inflight"] = Suite.case_inflight
 CASES["inflight-patched"] = Suite.case_inflight_patched
+CASES["other-layout-patched"] = lambda suite: suite.case_other_layout(refused=False)
+DEFAULT_CASES = ("same-layout", "other-layout", "undefinesource", "suspend", "abort", "offline",
+                 "inflight", "inflight-patched")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -281,6 +281,8 @@ class DaemonSpec:
         self.name = name
         self.kind = kind
         self.prefix = prefix
+        self.aliases = []        # (path in the prefix, system path it shows)
+        self.env = {}            # for the daemons
         if kind == "debian":
             self.sysconfdir = "/etc"
             self.localstatedir = "/var"
@@ -305,6 +307,31 @@ class DaemonSpec:
             self.virsh = p + "/bin/virsh"
             self.virt_admin = p + "/bin/virt-admin"
             self.virtproxyd = p + "/sbin/virtproxyd"
+        elif kind == "patched":
+            # a prefix build run with Debian's paths: its programs, the
+            # system's directories (bind-mounted over the prefix's own
+            # inside the host, see aliases), so that domains, varstores
+            # and sockets have the paths Debian's daemon gives them and a
+            # guest can migrate between the two
+            p = os.path.abspath(prefix)
+            self.prefix = p
+            self.sysconfdir = "/etc"
+            self.localstatedir = "/var"
+            self.runstatedir = "/run"
+            self.daemon = p + "/sbin/libvirtd"
+            self.daemon_conf = "libvirtd.conf"
+            self.virtlogd = p + "/sbin/virtlogd"
+            self.virsh = "/usr/bin/virsh"
+            self.virt_admin = "/usr/bin/virt-admin"
+            self.virtproxyd = None
+            self.aliases = [(p + "/var/run", "/run"),
+                            (p + "/var/lib/libvirt", "/var/lib/libvirt"),
+                            (p + "/var/cache/libvirt", "/var/cache/libvirt"),
+                            (p + "/var/log/libvirt", "/var/log/libvirt"),
+                            (p + "/etc/libvirt", "/etc/libvirt")]
+            libdirs = [d for d in (p + "/lib/x86_64-linux-gnu", p + "/lib64", p + "/lib")
+                       if os.path.isdir(d)]
+            self.env = {"LD_LIBRARY_PATH": ":".join(libdirs)}
         else:
             raise ValueError("unknown daemon kind %r" % kind)
         for prog in (self.daemon, self.virtlogd, self.virsh):
@@ -319,9 +346,13 @@ class DaemonSpec:
 
     @classmethod
     def parse(cls, text):
-        """'debian-9.0' (the installed Debian package) or 'prefix:PATH'."""
+        """'debian-9.0' (the installed Debian package), 'prefix:PATH' or
+        'patched:PATH' (a prefix of scripts/libvirt-v2-daemon run with
+        Debian's paths)."""
         if text in ("debian", "debian-9.0", "system"):
             return cls("debian-9.0", "debian")
+        if text.startswith("patched:"):
+            return cls("patched-9.0", "patched", text[len("patched:"):])
         if text.startswith("prefix:"):
             path = os.path.abspath(text[len("prefix:"):])
             return cls("prefix-" + re.sub(r"[^A-Za-z0-9.]+", "_", path.strip("/")), "prefix", path)
@@ -440,6 +471,33 @@ def install_signal_handlers():
 def stop_all():
     for h in list(_ACTIVE):
         h.stop()
+
+
+SYSTEM_LIBVIRT_LOCK = "/var/tmp/fwsel-system-libvirt.lock"
+
+
+def lock_system_libvirt():
+    """A shared flock on the system libvirt's lock while Debian's daemon
+    runs (scripts/libvirt-debs holds it exclusively while patched packages
+    replace Debian's); not taken when the caller holds it
+    (FWSEL_SYSTEM_LIBVIRT_LOCK=held).  Returns the open file (keep it), or
+    an error message when the installed libvirt is a patched one."""
+    import fcntl
+    f = None
+    if os.environ.get("FWSEL_SYSTEM_LIBVIRT_LOCK") != "held":
+        f = open(SYSTEM_LIBVIRT_LOCK, "a")
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            sys.stderr.write("testhost: waiting for %s (scripts/libvirt-debs has the "
+                             "system's libvirt replaced)\n" % SYSTEM_LIBVIRT_LOCK)
+            fcntl.flock(f, fcntl.LOCK_SH)
+    ver = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libvirt-daemon"],
+                         capture_output=True, text=True).stdout.strip()
+    if "+fwsel" in ver:
+        return f, ("the installed libvirt-daemon is %s, a patched package "
+                   "(scripts/libvirt-debs --restore first): the test runs Debian's daemon" % ver)
+    return f, None
 
 
 class TestHost:
@@ -727,6 +785,11 @@ class TestHost:
             s += "mount -n --bind %s %s\n" % (
                 shlex.quote(self.caps_cache),
                 shlex.quote(self.spec.localstatedir + "/cache/libvirt/qemu/capabilities"))
+        # a patched prefix's own directories show the same private ones
+        # (recursively: the capabilities cache too)
+        for alias, target in self.spec.aliases:
+            s += self._ensure_mountpoint_script(alias)
+            s += "mount -n --rbind %s %s\n" % (shlex.quote(target), shlex.quote(alias))
         self.sh(s)
 
     # ------------------------------------------------------------ configs
@@ -783,7 +846,7 @@ class TestHost:
     # ------------------------------------------------------------ daemons
     def _popen_inside(self, role, argv):
         out = open(self.hpath("%s.out" % role), "ab")
-        env = dict(os.environ, LC_ALL="C")
+        env = dict(os.environ, LC_ALL="C", **self.spec.env)
         env.pop("LIBVIRT_DEFAULT_URI", None)
         p = subprocess.Popen(self.nsenter_argv(argv), stdin=subprocess.DEVNULL,
                              stdout=out, stderr=subprocess.STDOUT, env=env,
@@ -799,7 +862,7 @@ class TestHost:
 
     def _start_qemu_daemon(self):
         argv = [self.spec.daemon]
-        if self.listen_address and self.spec.kind == "debian":
+        if self.listen_address and self.spec.kind in ("debian", "patched"):
             argv.append("--listen")
         self._popen_inside("daemon", argv)
         if self.listen_address and self.spec.kind == "prefix":
@@ -1021,4 +1084,5 @@ class TestHost:
 
 __all__ = ["TestHost", "DaemonSpec", "NetNamespace", "TestHostError",
            "install_signal_handlers", "stop_all", "parse_libvirt_conf",
-           "pids_in_mnt_ns", "kill_pids", "reap_stale_hosts", "BASE_QEMU_CONF"]
+           "pids_in_mnt_ns", "kill_pids", "reap_stale_hosts", "BASE_QEMU_CONF",
+           "lock_system_libvirt"]

@@ -337,6 +337,37 @@ fwselCliMissingHere(const fwselRequest *req)
 }
 
 
+/*
+ * A definition in the form a libvirt that stores its selection writes
+ * (9.2 and later, or 9.0 with patches/libvirt-9.0.0): firmware= together
+ * with the loader and template selected at definition.  libvirt 9.0 - 9.1
+ * refuse that form ("loader attribute 'readonly' cannot be specified when
+ * firmware autoselection is enabled"); such a host has it after a
+ * migration with --persistent from, or a downgrade of, such a daemon.  The
+ * same files, pinned (autoselection off), are what it accepts.  Replaces
+ * *@req and returns true when it did.
+ */
+static bool
+fwselCliRedefineStoredSelection(const fwselCatalog *catalog, fwselRequest **req)
+{
+    const fwselDomain *dom = (*req)->dom;
+    g_autoptr(GError) refused = NULL;
+    g_autoptr(fwselDomain) pinned = NULL;
+    const fwselRequest *known[] = { *req };
+    fwselRequest *derived;
+
+    if (dom->firmware == FWSEL_FIRMWARE_NONE || !dom->loader.path ||
+        fwselDomainValidate(dom, &catalog->contract, &refused) == 0)
+        return false;
+
+    pinned = fwselFillRender(dom, NULL, FWSEL_FORM_PINNED, catalog->contract.libvirt);
+    derived = fwselRequestDerive(catalog, pinned, *req, known, G_N_ELEMENTS(known));
+    fwselRequestFree(*req);
+    *req = derived;
+    return true;
+}
+
+
 int
 fwselCliRedefine(fwselCli *cli, int argc, char **argv)
 {
@@ -349,6 +380,16 @@ fwselCliRedefine(fwselCli *cli, int argc, char **argv)
 
     if (fwselCliDomainOpen(cli, argv[0], &d, &err) < 0)
         return fwselCliFail(err);
+
+    if (fwselCliRedefineStoredSelection(d.catalog, &d.persistentReq)) {
+        g_printerr("virt-fwsel: note: the persistent definition has firmware='%s' with the "
+                   "loader %s, as a libvirt that stores its selection writes it; this libvirt "
+                   "refuses that: pinning the same files\n",
+                   fwselFirmwareTypeToString(fwselDomainXMLGetDomain(d.persistent)->firmware),
+                   d.persistentReq->dom->loader.path);
+        if (!d.live)
+            fwselCliRedefineStoredSelection(d.catalog, &d.currentReq);
+    }
 
     /* A running domain whose persistent definition names firmware this
      * host does not have: the definition came with a migration from a
